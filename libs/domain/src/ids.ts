@@ -1,0 +1,34 @@
+import { monotonicFactory } from 'ulid';
+
+/**
+ * Ids are generated in the application (no round trip to learn one), prefixed like Svix's
+ * (`app_…`, `msg_…`) and time-sortable, so cursor pagination is an index range scan.
+ * The body is a ULID: 26 characters of Crockford base32, millisecond time first.
+ */
+export const ID_PREFIXES = {
+  tenant: 'tnt',
+  apiKey: 'key',
+  application: 'app',
+  eventType: 'evt',
+  endpoint: 'ep',
+  message: 'msg',
+  delivery: 'dlv',
+  attempt: 'atmpt',
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+export type Id<K extends IdKind> = `${(typeof ID_PREFIXES)[K]}_${string}` & { readonly __kind?: K };
+
+const nextUlid = monotonicFactory();
+
+export function newId<K extends IdKind>(kind: K, now: number = Date.now()): Id<K> {
+  return `${ID_PREFIXES[kind]}_${nextUlid(now)}` as Id<K>;
+}
+
+const ULID_BODY = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** True when `value` has the shape of an id of this kind (it may still not exist). */
+export function isId<K extends IdKind>(kind: K, value: string): value is Id<K> {
+  const prefix = `${ID_PREFIXES[kind]}_`;
+  return value.startsWith(prefix) && ULID_BODY.test(value.slice(prefix.length));
+}
