@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { createZodDto } from 'nestjs-zod';
+
+const name = z
+  .string({ error: (issue) => (issue.input === undefined ? 'name is required' : 'name must be a string') })
+  .trim()
+  .min(1, 'name must not be empty')
+  .max(256, 'name must be at most 256 characters');
+
+export class TenantCreateDto extends createZodDto(z.object({ name }).strict()) {}
+
+export class ApiKeyCreateDto extends createZodDto(z.object({ name: name.optional() }).strict().default({})) {}
+
+export class TenantOutDto extends createZodDto(
+  z.object({ id: z.string(), name: z.string(), createdAt: z.iso.datetime() }),
+) {}
+
+export class TenantCreatedOutDto extends createZodDto(
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    createdAt: z.iso.datetime(),
+    apiKey: z.string().describe('The tenant’s first API key. It is shown only in this response.'),
+  }),
+) {}
+
+export class ApiKeyOutDto extends createZodDto(
+  z.object({ id: z.string(), name: z.string(), prefix: z.string(), createdAt: z.iso.datetime() }),
+) {}
+
+export class ApiKeyCreatedOutDto extends createZodDto(
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    key: z.string().describe('The API key. It is shown only in this response.'),
+    createdAt: z.iso.datetime(),
+  }),
+) {}

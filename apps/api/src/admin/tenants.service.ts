@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { ApiKeyRecord, ApiKeyRepository, Page, PageQuery, TenantRecord, TenantRepository } from '@app/db';
+import { apiKeyHashKey, issueApiKey } from '@app/domain';
+import { JobProducer } from '@app/queue';
+
+const DEFAULT_KEY_NAME = 'default';
+
+/** The operator's view of tenants and their API keys. */
+@Injectable()
+export class TenantsService {
+  private readonly hashKey: Buffer;
+
+  constructor(
+    private readonly tenants: TenantRepository,
+    private readonly apiKeys: ApiKeyRepository,
+    private readonly jobs: JobProducer,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.hashKey = apiKeyHashKey(config.encryptionKey);
+  }
+
+  async create(name: string): Promise<TenantRecord & { apiKey: string }> {
+    const issued = issueApiKey(this.hashKey);
+    const { tenant } = await this.tenants.createWithKey(name, { name: DEFAULT_KEY_NAME, ...issued });
+    return { ...tenant, apiKey: issued.key };
+  }
+
+  list(query: PageQuery): Promise<Page<TenantRecord>> {
+    return this.tenants.list(query);
+  }
+
+  find(id: string): Promise<TenantRecord> {
+    return this.tenants.find(id);
+  }
+
+  /** The tenant disappears (and its keys stop working) at once; its data is purged by the worker. */
+  async delete(id: string): Promise<void> {
+    await this.tenants.markDeleted(id);
+    await this.jobs.enqueue({ name: 'TenantPurgeV1', data: { tenantId: id }, jobId: `purge-${id}` });
+  }
+
+  async createKey(tenantId: string, name: string | undefined): Promise<ApiKeyRecord & { key: string }> {
+    const issued = issueApiKey(this.hashKey);
+    const record = await this.apiKeys.create(tenantId, { name: name ?? DEFAULT_KEY_NAME, ...issued });
+    return { ...record, key: issued.key };
+  }
+
+  listKeys(tenantId: string, query: PageQuery): Promise<Page<ApiKeyRecord>> {
+    return this.apiKeys.list(tenantId, query);
+  }
+
+  revokeKey(tenantId: string, keyId: string): Promise<void> {
+    return this.apiKeys.revoke(tenantId, keyId);
+  }
+}

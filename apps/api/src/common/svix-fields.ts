@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/** Field rules shared by the Svix-compatible resources, with the limits Svix documents. */
+export const uidSchema = z
+  .string()
+  .min(1, 'uid must not be empty')
+  .max(256, 'uid must be at most 256 characters')
+  .regex(/^[a-zA-Z0-9\-_.]+$/, 'uid may contain only letters, digits, "-", "_" and "."');
+
+export const metadataSchema = z
+  .record(z.string().max(256, 'metadata keys must be at most 256 characters'), z.string().max(4096))
+  .refine((m) => Object.keys(m).length <= 50, 'metadata may have at most 50 keys');
+
+export const throttleRateSchema = z
+  .number()
+  .int('throttleRate must be a whole number')
+  .min(1, 'throttleRate must be at least 1')
+  .max(65_535, 'throttleRate must be at most 65535');
+
+export const orderSchema = z.enum(['ascending', 'descending']);

@@ -1,0 +1,27 @@
+import { WorkerHost } from '@nestjs/bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
+import { isJobName, JobName, JOBS } from '@app/queue';
+import type { JobHandler, JobHandlers } from './job-handlers';
+
+/**
+ * Processors are transport: parse the job against the registry, call its handler, return. A job that can
+ * never succeed (unknown name, bad payload) is failed with UnrecoverableError; anything else a handler
+ * throws is an infrastructure fault and BullMQ retries it.
+ */
+export abstract class RegistryWorkerHost extends WorkerHost {
+  protected constructor(private readonly handlers: JobHandlers) {
+    super();
+  }
+
+  async process(job: Job): Promise<unknown> {
+    if (!isJobName(job.name)) throw new UnrecoverableError(`Unknown job name ${job.name}.`);
+    const parsed = JOBS[job.name].schema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`Job ${job.name} has an invalid payload: ${parsed.error.message}`);
+    }
+    // A handler indexed by a union of names is not callable with the union of payloads without this cast.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    const handler = this.handlers[job.name] as JobHandler<JobName>;
+    return handler(parsed.data, job);
+  }
+}

@@ -1,0 +1,26 @@
+/** Unit (*.spec.ts), integration (*.int-spec.ts) and end-to-end (test/e2e/*.e2e-spec.ts) tests.
+ * `npm test` (scripts/test.mjs) starts PostgreSQL and Redis first and passes their URLs in the environment. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
+  transform: { '^.+\\.[tj]s$': swc },
+  // ESM-only packages required from CommonJS: jose 6, and content-disposition 3 nested under @fastify/static 10.
+  transformIgnorePatterns: ['/node_modules/(?!(@fastify/static/node_modules/)?(jose|content-disposition)/)'],
+  moduleNameMapper: { '^@app/(config|db|domain|queue|testing)$': '<rootDir>/libs/$1/src' },
+  testTimeout: 30000,
+};

@@ -1,0 +1,68 @@
+import { ConfigError, loadConfig } from './app-config';
+
+const valid = {
+  DATABASE_URL: 'postgresql://u:p@db:5432/hookrelay',
+  REDIS_URL: 'redis://cache:6379',
+  ADMIN_TOKEN: 'a-long-enough-admin-token',
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(valid);
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080, publicUrl: 'http://127.0.0.1:8080' });
+    expect(config.delivery.retryScheduleMs).toEqual([5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]);
+    expect(config.delivery.timeoutMs).toBe(15_000);
+    expect(config.delivery.endpointDisableAfterMs).toBe(5 * 86_400_000);
+    expect(config.delivery.allowedCidrs).toEqual([]);
+    expect(config.limits.maxPayloadBytes).toBe(1024 * 1024);
+    expect(config.redis.prefix).toBe('{hookrelay}');
+    expect(config.encryptionKey).toHaveLength(32);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads durations with units, lists and numbers', () => {
+    const config = loadConfig({
+      ...valid,
+      PORT: '9000',
+      DELIVERY_RETRY_SCHEDULE: '50ms, 1s,2m',
+      ENDPOINT_DISABLE_AFTER: '12h',
+      DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8, ::1',
+    });
+    expect(config.http.port).toBe(9000);
+    expect(config.delivery.retryScheduleMs).toEqual([50, 1000, 120_000]);
+    expect(config.delivery.endpointDisableAfterMs).toBe(12 * 3_600_000);
+    expect(config.delivery.allowedCidrs).toEqual(['127.0.0.0/8', '::1']);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...valid, PORT: '' }).http.port).toBe(8080);
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: undefined }, /DATABASE_URL is not set/],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL must be a URL like postgresql:/],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }, /DATABASE_URL must be a URL/],
+    ['REDIS_URL', { REDIS_URL: 'http://cache' }, /REDIS_URL must be a URL like redis:/],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }, /ADMIN_TOKEN must be at least 16 characters/],
+    ['ENCRYPTION_KEY', { ENCRYPTION_KEY: 'c2hvcnQ=' }, /ENCRYPTION_KEY must be 32 bytes in base64/],
+    ['PORT', { PORT: '70000' }, /PORT must be a whole number from 1 to 65535/],
+    ['DELIVERY_RETRY_SCHEDULE', { DELIVERY_RETRY_SCHEDULE: '5s,soon' }, /DELIVERY_RETRY_SCHEDULE must be/],
+    [
+      'ENDPOINT_DISABLE_AFTER',
+      { ENDPOINT_DISABLE_AFTER: 'forever' },
+      /ENDPOINT_DISABLE_AFTER must be a duration/,
+    ],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  ])('refuses a bad %s with one sentence naming it', (_, override, message) => {
+    const attempt = () => loadConfig({ ...valid, ...override });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+      expect((error as Error).message).toMatch(/^Invalid configuration: .*\.$/);
+    }
+  });
+});

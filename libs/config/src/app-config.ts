@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { parseDuration, parseDurationList } from '@app/domain';
+
+/**
+ * The only reader of `process.env`. Every variable is validated once at start-up; a bad value stops the
+ * process with one sentence naming the variable (see `ConfigError`), never a stack trace.
+ */
+
+const duration = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 500ms, 5s, 5m, 2h or 5d` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const url = (name: string, protocols: string[], example: string) =>
+  z.string({ error: `${name} is not set; expected a URL like ${example}` }).refine(
+    (text) => {
+      try {
+        return protocols.includes(new URL(text).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `${name} must be a URL like ${example}` },
+  );
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: integer('PORT', 8080, 1, 65535),
+  PUBLIC_URL: z.string().optional(),
+  DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgresql://user:password@host:5432/db'),
+  REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:'], 'redis://host:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]+$/, 'QUEUE_PREFIX may contain only letters, digits, _, -, { and }')
+    .default('{hookrelay}'),
+  ADMIN_TOKEN: z
+    .string({ error: 'ADMIN_TOKEN is not set; choose a random string of at least 16 characters' })
+    .min(16, 'ADMIN_TOKEN must be at least 16 characters long'),
+  ENCRYPTION_KEY: z
+    .string({ error: 'ENCRYPTION_KEY is not set; generate one with: openssl rand -base64 32' })
+    .refine((text) => Buffer.from(text, 'base64').length === 32 && /^[A-Za-z0-9+/]+=*$/.test(text), {
+      message: 'ENCRYPTION_KEY must be 32 bytes in base64 (generate one with: openssl rand -base64 32)',
+    }),
+  MAX_PAYLOAD_BYTES: integer('MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  DELIVERY_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,5m,30m,2h,5h,10h,10h')
+    .transform((text, ctx) => {
+      const list = parseDurationList(text);
+      if (list === undefined || list.length > 50) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'DELIVERY_RETRY_SCHEDULE must be a comma-separated list of at most 50 durations, like 5s,5m,30m',
+        });
+        return z.NEVER;
+      }
+      return list;
+    }),
+  DELIVERY_TIMEOUT_MS: integer('DELIVERY_TIMEOUT_MS', 15_000, 100, 300_000),
+  DELIVERY_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
+  WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 50, 1, 1000),
+  WORKER_HEALTH_PORT: integer('WORKER_HEALTH_PORT', 0, 0, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface AppConfig {
+  env: 'development' | 'test' | 'production';
+  http: { host: string; port: number; publicUrl: string };
+  databaseUrl: string;
+  redis: { url: string; prefix: string };
+  adminToken: string;
+  encryptionKey: Buffer;
+  limits: { maxPayloadBytes: number };
+  delivery: {
+    retryScheduleMs: number[];
+    timeoutMs: number;
+    allowedCidrs: string[];
+    endpointDisableAfterMs: number;
+  };
+  worker: { concurrency: number; healthPort: number };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment (the process's by default) into a typed config, or throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const variable = String(first?.path[0] ?? 'environment');
+    const message = first?.message.includes(variable) ? first.message : `${variable}: ${first?.message}`;
+    throw new ConfigError(`Invalid configuration: ${message}.`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}` },
+    databaseUrl: e.DATABASE_URL,
+    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX },
+    adminToken: e.ADMIN_TOKEN,
+    encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
+    limits: { maxPayloadBytes: e.MAX_PAYLOAD_BYTES },
+    delivery: {
+      retryScheduleMs: e.DELIVERY_RETRY_SCHEDULE,
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      allowedCidrs: e.DELIVERY_ALLOWED_CIDRS,
+      endpointDisableAfterMs: e.ENDPOINT_DISABLE_AFTER,
+    },
+    worker: { concurrency: e.WORKER_CONCURRENCY, healthPort: e.WORKER_HEALTH_PORT },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** An empty variable (`FOO=`) means "not set", as in most twelve-factor tools. */
+function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+}

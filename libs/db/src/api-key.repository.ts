@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, newId } from '@app/domain';
+import { PrismaService } from './prisma.service';
+import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+}
+
+export interface ApiKeyCandidate {
+  id: string;
+  tenantId: string;
+  hash: Uint8Array;
+}
+
+const SELECT = { id: true, name: true, prefix: true, createdAt: true } as const;
+
+@Injectable()
+export class ApiKeyRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(tenantId: string, key: { name: string; prefix: string; hash: Buffer }): Promise<ApiKeyRecord> {
+    await this.assertTenant(tenantId);
+    return this.prisma.apiKey.create({
+      data: {
+        id: newId('apiKey'),
+        tenantId,
+        name: key.name,
+        prefix: key.prefix,
+        hash: new Uint8Array(key.hash),
+      },
+      select: SELECT,
+    });
+  }
+
+  async list(tenantId: string, query: PageQuery): Promise<Page<ApiKeyRecord>> {
+    await this.assertTenant(tenantId);
+    const window = pageWindow(query);
+    const rows = await this.prisma.apiKey.findMany({
+      where: { tenantId, revokedAt: null, ...idRange(window) },
+      orderBy: { id: window.order },
+      take: window.take,
+      select: SELECT,
+    });
+    return toPage(rows, query, window);
+  }
+
+  async revoke(tenantId: string, id: string): Promise<void> {
+    await this.assertTenant(tenantId);
+    const { count } = await this.prisma.apiKey.updateMany({
+      where: { id, tenantId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (count === 0) throw DomainError.notFound('ApiKey');
+  }
+
+  /** Live keys sharing a display prefix, for the caller to compare hashes in constant time. */
+  findActiveByPrefix(prefix: string): Promise<ApiKeyCandidate[]> {
+    return this.prisma.apiKey.findMany({
+      where: { prefix, revokedAt: null, tenant: { deletedAt: null } },
+      select: { id: true, tenantId: true, hash: true },
+    });
+  }
+
+  private async assertTenant(tenantId: string): Promise<void> {
+    const found = await this.prisma.tenant.count({ where: { id: tenantId, deletedAt: null } });
+    if (found === 0) throw DomainError.notFound('Tenant');
+  }
+}

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@prisma/client';
+import { DomainError, isId, newId } from '@app/domain';
+import { PrismaService } from './prisma.service';
+import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
+import { isUniqueViolation } from './prisma-errors';
+
+export interface ApplicationRecord {
+  id: string;
+  uid: string | null;
+  name: string;
+  metadata: Record<string, string>;
+  throttleRate: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ApplicationData {
+  uid?: string | null;
+  name: string;
+  metadata?: Record<string, string>;
+  throttleRate?: number | null;
+}
+
+const SELECT = {
+  id: true,
+  uid: true,
+  name: true,
+  metadata: true,
+  throttleRate: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+type Row = Prisma.ApplicationGetPayload<{ select: typeof SELECT }>;
+
+const uidTaken = () => DomainError.conflict('conflict', 'An application with this uid already exists.');
+
+@Injectable()
+export class ApplicationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(tenantId: string, data: ApplicationData): Promise<ApplicationRecord> {
+    try {
+      const row = await this.prisma.application.create({
+        data: { id: newId('application'), tenantId, ...data, metadata: data.metadata ?? {} },
+        select: SELECT,
+      });
+      return toRecord(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw uidTaken();
+      throw error;
+    }
+  }
+
+  /** By id or by the tenant's uid, as every Svix path allows; another tenant's application is not found. */
+  async find(tenantId: string, idOrUid: string): Promise<ApplicationRecord> {
+    const found = await this.findOptional(tenantId, idOrUid);
+    if (!found) throw DomainError.notFound('Application');
+    return found;
+  }
+
+  async findOptional(tenantId: string, idOrUid: string): Promise<ApplicationRecord | undefined> {
+    const row = await this.prisma.application.findFirst({
+      where: isId('application', idOrUid) ? { tenantId, id: idOrUid } : { tenantId, uid: idOrUid },
+      select: SELECT,
+    });
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(tenantId: string, query: PageQuery): Promise<Page<ApplicationRecord>> {
+    const window = pageWindow(query);
+    const rows = await this.prisma.application.findMany({
+      where: { tenantId, ...idRange(window) },
+      orderBy: { id: window.order },
+      take: window.take,
+      select: SELECT,
+    });
+    return toPage(rows.map(toRecord), query, window);
+  }
+
+  async update(tenantId: string, id: string, data: Partial<ApplicationData>): Promise<ApplicationRecord> {
+    try {
+      const { count } = await this.prisma.application.updateMany({ where: { tenantId, id }, data });
+      if (count === 0) throw DomainError.notFound('Application');
+    } catch (error) {
+      if (isUniqueViolation(error)) throw uidTaken();
+      throw error;
+    }
+    return this.find(tenantId, id);
+  }
+
+  async delete(tenantId: string, id: string): Promise<void> {
+    const { count } = await this.prisma.application.deleteMany({ where: { tenantId, id } });
+    if (count === 0) throw DomainError.notFound('Application');
+  }
+}
+
+function toRecord(row: Row): ApplicationRecord {
+  return { ...row, metadata: row.metadata as Record<string, string> };
+}

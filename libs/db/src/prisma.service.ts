@@ -1,0 +1,21 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { PrismaClient } from '@prisma/client';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+
+/** The one Prisma client of a process; only repositories in this lib use it. */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+
+  /** Readiness: one round trip to PostgreSQL. */
+  async ping(): Promise<void> {
+    await this.$queryRaw`SELECT 1`;
+  }
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, newId } from '@app/domain';
+import { PrismaService } from './prisma.service';
+import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
+
+export interface TenantRecord {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+const SELECT = { id: true, name: true, createdAt: true } as const;
+
+/** Tenants as the operator sees them; a deleted tenant is gone from every read at once. */
+@Injectable()
+export class TenantRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Creates the tenant and its first API key in one transaction. */
+  async createWithKey(
+    name: string,
+    key: { name: string; prefix: string; hash: Buffer },
+  ): Promise<{ tenant: TenantRecord; keyId: string; keyCreatedAt: Date }> {
+    const tenantId = newId('tenant');
+    const keyId = newId('apiKey');
+    const [tenant, apiKey] = await this.prisma.$transaction([
+      this.prisma.tenant.create({ data: { id: tenantId, name }, select: SELECT }),
+      this.prisma.apiKey.create({
+        data: { id: keyId, tenantId, name: key.name, prefix: key.prefix, hash: new Uint8Array(key.hash) },
+        select: { createdAt: true },
+      }),
+    ]);
+    return { tenant, keyId, keyCreatedAt: apiKey.createdAt };
+  }
+
+  async find(id: string): Promise<TenantRecord> {
+    const tenant = await this.prisma.tenant.findFirst({ where: { id, deletedAt: null }, select: SELECT });
+    if (!tenant) throw DomainError.notFound('Tenant');
+    return tenant;
+  }
+
+  async list(query: PageQuery): Promise<Page<TenantRecord>> {
+    const window = pageWindow(query);
+    const rows = await this.prisma.tenant.findMany({
+      where: { deletedAt: null, ...idRange(window) },
+      orderBy: { id: window.order },
+      take: window.take,
+      select: SELECT,
+    });
+    return toPage(rows, query, window);
+  }
+
+  /** Marks the tenant deleted (its keys stop working at once); `purge` removes its rows later. */
+  async markDeleted(id: string): Promise<void> {
+    const { count } = await this.prisma.tenant.updateMany({
+      where: { id, deletedAt: null },
+      data: { deletedAt: new Date() },
+    });
+    if (count === 0) throw DomainError.notFound('Tenant');
+  }
+
+  /** Removes a deleted tenant and everything it owns (foreign keys cascade). Idempotent. */
+  async purge(id: string): Promise<boolean> {
+    const { count } = await this.prisma.tenant.deleteMany({ where: { id, deletedAt: { not: null } } });
+    return count > 0;
+  }
+}

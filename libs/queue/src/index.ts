@@ -1,0 +1,4 @@
+export * from './jobs';
+export * from './redis-connection';
+export * from './job.producer';
+export * from './queue.module';

@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { AppConfig, loadConfig } from '@app/config';
+
+/**
+ * A config for one test file: the real PostgreSQL and Redis that `npm test` started (their URLs are in the
+ * environment), its own queue prefix so parallel test files never share jobs, and test-sized timings.
+ */
+export function testConfig(overrides: Partial<Record<string, string>> = {}): AppConfig {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: requireEnv('DATABASE_URL'),
+    REDIS_URL: requireEnv('REDIS_URL'),
+    QUEUE_PREFIX: `{test-${randomBytes(4).toString('hex')}}`,
+    ADMIN_TOKEN: `admin-${randomBytes(16).toString('hex')}`,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    DELIVERY_RETRY_SCHEDULE: '50ms,100ms,200ms',
+    DELIVERY_TIMEOUT_MS: '2000',
+    DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8,::1/128',
+    ...overrides,
+  });
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value)
+    throw new Error(`${name} is not set: run the tests with "npm test", which starts PostgreSQL and Redis.`);
+  return value;
+}

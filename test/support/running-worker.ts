@@ -1,0 +1,11 @@
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { AppConfig } from '@app/config';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+
+/** The real worker (BullMQ consumers) in this process, on the given config's Redis prefix. */
+export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: false });
+  await app.init();
+  return app;
+}
