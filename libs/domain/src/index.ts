@@ -8,3 +8,4 @@ export * from './secret-box';
 export * from './retry-schedule';
 export * from './event-matching';
 export * from './ssrf';
+export * from './json-member';
