@@ -21,6 +21,6 @@ module.exports = {
   transform: { '^.+\\.[tj]s$': swc },
   // ESM-only packages required from CommonJS: jose 6, and content-disposition 3 nested under @fastify/static 10.
   transformIgnorePatterns: ['/node_modules/(?!(@fastify/static/node_modules/)?(jose|content-disposition)/)'],
-  moduleNameMapper: { '^@app/(config|db|domain|queue|testing)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: { '^@app/(config|db|delivery|domain|queue|testing)$': '<rootDir>/libs/$1/src' },
   testTimeout: 30000,
 };

@@ -5,7 +5,10 @@ import { WorkerModule } from '../../apps/worker/src/worker.module';
 
 /** The real worker (BullMQ consumers) in this process, on the given config's Redis prefix. */
 export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: false });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: false,
+    abortOnError: false,
+  });
   await app.init();
   return app;
 }

@@ -1,15 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule, loggerOptions } from '@app/config';
 import { DbModule } from '@app/db';
 import { QueueModule } from '@app/queue';
+import { DeliveryModule } from '@app/delivery';
 
 import { ErrorFilter } from './common/error.filter';
 import { ZodValidationPipe } from './common/zod-validation.pipe';
+import { IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { AuthGuard } from './auth/auth.guard';
 import { AdminModule } from './admin/admin.module';
 import { ApplicationsModule } from './applications/applications.module';
+import { EventTypesModule } from './event-types/event-types.module';
+import { EndpointsModule } from './endpoints/endpoints.module';
+import { MessagesModule } from './messages/messages.module';
 import { HealthController } from './health/health.controller';
 
 @Module({})
@@ -22,14 +27,20 @@ export class ApiModule {
         LoggerModule.forRoot(loggerOptions(config, 'api')),
         DbModule,
         QueueModule,
+        DeliveryModule,
         AdminModule,
         ApplicationsModule,
+        EventTypesModule,
+        EndpointsModule,
+        MessagesModule,
       ],
       controllers: [HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AuthGuard },
+        // First interceptor, so the outermost: it stores what every other interceptor produced.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

@@ -90,6 +90,8 @@ const envSchema = z.object({
         .filter(Boolean),
     ),
   ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
+  SWEEPER_INTERVAL: duration('SWEEPER_INTERVAL', '30s'),
+  SWEEPER_GRACE: duration('SWEEPER_GRACE', '30s'),
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 50, 1, 1000),
   WORKER_HEALTH_PORT: integer('WORKER_HEALTH_PORT', 0, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -110,6 +112,13 @@ export interface AppConfig {
     timeoutMs: number;
     allowedCidrs: string[];
     endpointDisableAfterMs: number;
+    /** How long a worker holds a delivery it is sending before another may take it over. */
+    leaseMs: number;
+  };
+  sweeper: {
+    intervalMs: number;
+    /** A due delivery is re-enqueued only once it has been due this long (the queue normally has it). */
+    graceMs: number;
   };
   worker: { concurrency: number; healthPort: number };
   logLevel: string;
@@ -145,7 +154,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       allowedCidrs: e.DELIVERY_ALLOWED_CIDRS,
       endpointDisableAfterMs: e.ENDPOINT_DISABLE_AFTER,
+      leaseMs: e.DELIVERY_TIMEOUT_MS + 15_000,
     },
+    sweeper: { intervalMs: Math.max(e.SWEEPER_INTERVAL, 100), graceMs: e.SWEEPER_GRACE },
     worker: { concurrency: e.WORKER_CONCURRENCY, healthPort: e.WORKER_HEALTH_PORT },
     logLevel: e.LOG_LEVEL,
   };

@@ -34,6 +34,9 @@ const SELECT = {
 
 type Row = Prisma.ApplicationGetPayload<{ select: typeof SELECT }>;
 
+/** Reserved uid of the operational application; ordinary lookups exclude it by the `operational` flag. */
+const OPERATIONAL_UID = '__operational_webhooks__';
+
 const uidTaken = () => DomainError.conflict('conflict', 'An application with this uid already exists.');
 
 @Injectable()
@@ -62,7 +65,9 @@ export class ApplicationRepository {
 
   async findOptional(tenantId: string, idOrUid: string): Promise<ApplicationRecord | undefined> {
     const row = await this.prisma.application.findFirst({
-      where: isId('application', idOrUid) ? { tenantId, id: idOrUid } : { tenantId, uid: idOrUid },
+      where: isId('application', idOrUid)
+        ? { tenantId, id: idOrUid, operational: false }
+        : { tenantId, uid: idOrUid, operational: false },
       select: SELECT,
     });
     return row ? toRecord(row) : undefined;
@@ -71,7 +76,7 @@ export class ApplicationRepository {
   async list(tenantId: string, query: PageQuery): Promise<Page<ApplicationRecord>> {
     const window = pageWindow(query);
     const rows = await this.prisma.application.findMany({
-      where: { tenantId, ...idRange(window) },
+      where: { tenantId, operational: false, ...idRange(window) },
       orderBy: { id: window.order },
       take: window.take,
       select: SELECT,
@@ -81,7 +86,10 @@ export class ApplicationRepository {
 
   async update(tenantId: string, id: string, data: Partial<ApplicationData>): Promise<ApplicationRecord> {
     try {
-      const { count } = await this.prisma.application.updateMany({ where: { tenantId, id }, data });
+      const { count } = await this.prisma.application.updateMany({
+        where: { tenantId, id, operational: false },
+        data,
+      });
       if (count === 0) throw DomainError.notFound('Application');
     } catch (error) {
       if (isUniqueViolation(error)) throw uidTaken();
@@ -91,8 +99,43 @@ export class ApplicationRepository {
   }
 
   async delete(tenantId: string, id: string): Promise<void> {
-    const { count } = await this.prisma.application.deleteMany({ where: { tenantId, id } });
+    const { count } = await this.prisma.application.deleteMany({
+      where: { tenantId, id, operational: false },
+    });
     if (count === 0) throw DomainError.notFound('Application');
+  }
+
+  /**
+   * The tenant's hidden application whose endpoints receive operational webhooks. It never appears in
+   * lists or lookups of ordinary applications.
+   */
+  async findOperational(tenantId: string): Promise<{ id: string } | undefined> {
+    const row = await this.prisma.application.findFirst({
+      where: { tenantId, operational: true },
+      select: { id: true },
+    });
+    return row ?? undefined;
+  }
+
+  async findOrCreateOperational(tenantId: string): Promise<{ id: string }> {
+    const existing = await this.findOperational(tenantId);
+    if (existing) return existing;
+    try {
+      return await this.prisma.application.create({
+        data: {
+          id: newId('application'),
+          tenantId,
+          name: 'Operational webhooks',
+          operational: true,
+          uid: OPERATIONAL_UID,
+        },
+        select: { id: true },
+      });
+    } catch (error) {
+      // Two requests raced to create it; the (tenant, uid) constraint kept one.
+      if (isUniqueViolation(error)) return (await this.findOperational(tenantId))!;
+      throw error;
+    }
   }
 }
 

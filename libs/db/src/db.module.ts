@@ -3,8 +3,24 @@ import { PrismaService } from './prisma.service';
 import { TenantRepository } from './tenant.repository';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApplicationRepository } from './application.repository';
+import { IdempotencyRepository } from './idempotency.repository';
+import { MessageRepository } from './message.repository';
+import { DeliveryRepository } from './delivery.repository';
+import { EventTypeRepository } from './event-type.repository';
+import { EndpointRepository } from './endpoint.repository';
+import { AppSecretBox } from './secret-box.provider';
 
-const REPOSITORIES = [TenantRepository, ApiKeyRepository, ApplicationRepository];
+const REPOSITORIES = [
+  TenantRepository,
+  ApiKeyRepository,
+  ApplicationRepository,
+  IdempotencyRepository,
+  MessageRepository,
+  DeliveryRepository,
+  EventTypeRepository,
+  EndpointRepository,
+  AppSecretBox,
+];
 
 @Global()
 @Module({

@@ -11,13 +11,23 @@ export interface EnqueueRequest<N extends JobName = JobName> {
   options?: Omit<JobsOptions, 'jobId'>;
 }
 
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
 /** The one way to put work on a queue: validates the payload against the registry, batches with addBulk. */
 @Injectable()
 export class JobProducer {
   private readonly queues: Record<QueueName, Queue>;
 
-  constructor(@InjectQueue(QUEUES.maintenance) maintenance: Queue) {
-    this.queues = { maintenance };
+  constructor(
+    @InjectQueue(QUEUES.delivery) delivery: Queue,
+    @InjectQueue(QUEUES.maintenance) maintenance: Queue,
+  ) {
+    this.queues = { delivery, maintenance };
+  }
+
+  /** The queue itself, for what the registry does not cover (job schedulers, counts). */
+  queue(name: QueueName): Queue {
+    return this.queues[name];
   }
 
   async enqueue<N extends JobName>(request: EnqueueRequest<N>): Promise<void> {
@@ -33,7 +43,21 @@ export class JobProducer {
       list.push({ name, data: payload, opts: { ...options, jobId } });
       byQueue.set(definition.queue, list);
     }
-    await Promise.all([...byQueue].map(([queue, jobs]) => this.queues[queue].addBulk(jobs)));
+    const adds = Promise.all([...byQueue].map(([queue, jobs]) => this.queues[queue].addBulk(jobs)));
+    // BullMQ waits for Redis to come back rather than failing; callers have committed their work to
+    // PostgreSQL already and must not hang on Redis, so they get an error to log and the sweeper re-queues.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not accept the jobs within ${ENQUEUE_TIMEOUT_MS} ms`)),
+        ENQUEUE_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([adds, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Readiness: a cheap round trip through BullMQ's own connection. */

@@ -25,7 +25,21 @@ const DEFAULT_JOB_OPTIONS = {
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       }),
     }),
-    BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
+    BullModule.registerQueue(
+      {
+        name: QUEUES.delivery,
+        defaultJobOptions: {
+          // PostgreSQL keeps every attempt; a finished job is removed at once so that the sweeper can
+          // enqueue the same job id again if the delivery is ever due again (ids dedupe only live jobs).
+          removeOnComplete: true,
+          removeOnFail: true,
+          // Retries here are for infrastructure faults (a database error); receiver failures are data.
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 1000 },
+        },
+      },
+      { name: QUEUES.maintenance },
+    ),
   ],
   providers: [JobProducer],
   exports: [JobProducer, BullModule],

@@ -5,7 +5,7 @@ import { metadataSchema, orderSchema, throttleRateSchema, uidSchema } from '../c
 
 const name = z.string().min(1, 'name must not be empty').max(256, 'name must be at most 256 characters');
 
-const applicationIn = z.object({
+export const applicationInSchema = z.object({
   name,
   uid: uidSchema.nullish(),
   metadata: metadataSchema.optional(),
@@ -14,9 +14,9 @@ const applicationIn = z.object({
   rateLimit: throttleRateSchema.nullish(),
 });
 
-export class ApplicationInDto extends createZodDto(applicationIn) {}
+export class ApplicationInDto extends createZodDto(applicationInSchema) {}
 
-export class ApplicationPatchDto extends createZodDto(applicationIn.partial()) {}
+export class ApplicationPatchDto extends createZodDto(applicationInSchema.partial()) {}
 
 export class ApplicationCreateQueryDto extends createZodDto(
   z.object({ get_if_exists: z.stringbool().optional() }),

@@ -18,3 +18,12 @@ export const throttleRateSchema = z
   .max(65_535, 'throttleRate must be at most 65535');
 
 export const orderSchema = z.enum(['ascending', 'descending']);
+
+/** An ISO 8601 timestamp on the wire, a Date in the handler (and a string in the OpenAPI document). */
+export const isoDateSchema = (field: string) =>
+  z
+    .string()
+    .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
+      message: `${field} must be an ISO 8601 date-time, like 2026-01-31T12:00:00Z`,
+    })
+    .transform((s) => new Date(s));

@@ -20,7 +20,6 @@ export abstract class RegistryWorkerHost extends WorkerHost {
       throw new UnrecoverableError(`Job ${job.name} has an invalid payload: ${parsed.error.message}`);
     }
     // A handler indexed by a union of names is not callable with the union of payloads without this cast.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     const handler = this.handlers[job.name] as JobHandler<JobName>;
     return handler(parsed.data, job);
   }

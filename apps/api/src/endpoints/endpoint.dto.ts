@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import { createZodDto } from 'nestjs-zod';
+import { parseEndpointSecret } from '@app/domain';
+import { MAX_SECRET_GRACE_MS } from '@app/db';
+import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
+import { metadataSchema, orderSchema, throttleRateSchema, uidSchema } from '../common/svix-fields';
+import { eventTypeNameSchema } from '../event-types/event-type.dto';
+
+/** Svix's OpenAPI bound for endpoint URLs. */
+const MAX_URL_LENGTH = 65_536;
+
+const urlSchema = z
+  .string({ error: 'url must be a string' })
+  .max(MAX_URL_LENGTH, `url must be at most ${MAX_URL_LENGTH} characters`)
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'url must be a valid absolute URL' });
+      return;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: 'url scheme must be http or https' });
+    }
+  });
+
+/** Svix: uids may not look like ids of their kind, or a path could mean either. */
+const endpointUidSchema = uidSchema.refine((uid) => !uid.startsWith('ep_'), {
+  message: 'uid must not start with "ep_", the prefix of endpoint ids',
+});
+
+const filterTypesSchema = z
+  .array(eventTypeNameSchema)
+  .min(1, 'filterTypes must not be empty: send null to receive every event type');
+
+const channelsSchema = z
+  .array(
+    z
+      .string()
+      .min(1, 'channels must not be empty strings')
+      .max(128, 'each channel must be at most 128 characters')
+      .regex(/^[a-zA-Z0-9\-_.]+$/, 'channels may contain only letters, digits, "-", "_" and "."'),
+  )
+  .min(1, 'channels must have at least 1 item: send null to receive every message')
+  .max(10, 'channels may have at most 10 items');
+
+const secretSchema = (field: string) =>
+  z.string().superRefine((value, ctx) => {
+    const parsed = parseEndpointSecret(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${field} ${parsed.reason}` });
+  });
+
+/**
+ * Custom headers go on every delivery, so anything that would corrupt the HTTP exchange (hop-by-hop and
+ * framing headers, content type) or impersonate the signature is refused. The set is Svix's
+ * (`FORBIDDEN_KEYS`, `FORBIDDEN_PREFIXES`) plus the ones Svix leaves to its HTTP client: host, connection,
+ * and the Standard Webhooks `webhook-*` headers we sign with.
+ */
+const FORBIDDEN_HEADERS = new Set([
+  'host',
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'trailers',
+  'upgrade',
+  'expect',
+  'user-agent',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'age',
+  'cache-control',
+  'clear-site-data',
+  'expires',
+  'pragma',
+  'warning',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'content-language',
+  'content-location',
+]);
+const FORBIDDEN_HEADER_PREFIXES = [
+  'webhook-',
+  'svix-',
+  'x-svix-',
+  'x-amz-',
+  'x-amzn-',
+  'x-google',
+  'x-goog-',
+  'x-gfe',
+  'x-azure-',
+  'x-fd-',
+];
+/** RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Visible ASCII, space and tab: what Svix's `HeaderValue::from_str` accepts, and no CR/LF to inject with. */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+const MAX_HEADER_NAME_LENGTH = 256;
+/** Svix's `HEADER_MAX_LENGTH`. */
+const MAX_HEADER_VALUE_LENGTH = 4096;
+export const MAX_CUSTOM_HEADERS = 50;
+
+export function headerNameProblem(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (name.length > MAX_HEADER_NAME_LENGTH) {
+    return `header names must be at most ${MAX_HEADER_NAME_LENGTH} characters`;
+  }
+  if (!HEADER_NAME.test(name)) return `"${name}" is not a valid header name`;
+  if (FORBIDDEN_HEADERS.has(lower)) return `"${name}" is set by Hookrelay and cannot be customised`;
+  const prefix = FORBIDDEN_HEADER_PREFIXES.find((p) => lower.startsWith(p));
+  if (prefix) return `headers starting with "${prefix}" are reserved`;
+  return undefined;
+}
+
+function checkHeaders(headers: Record<string, string | null>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  const names = Object.keys(headers);
+  if (names.length > MAX_CUSTOM_HEADERS) {
+    ctx.addIssue({ code: 'custom', message: `at most ${MAX_CUSTOM_HEADERS} custom headers are allowed` });
+  }
+  for (const name of names) {
+    const problem = headerNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) {
+      ctx.addIssue({ code: 'custom', message: `header "${name}" is listed twice`, path: [name] });
+    }
+    seen.add(lower);
+    const value = headers[name];
+    if (value === null || value === undefined) continue;
+    if (value.length > MAX_HEADER_VALUE_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `header values must be at most ${MAX_HEADER_VALUE_LENGTH} characters`,
+        path: [name],
+      });
+    } else if (!HEADER_VALUE.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'header values may contain only printable ASCII characters',
+        path: [name],
+      });
+    }
+  }
+}
+
+const headersSchema = z.record(z.string(), z.string()).superRefine(checkHeaders);
+
+const versionSchema = z
+  .number()
+  .int('version must be a whole number')
+  .min(1, 'version must be at least 1')
+  .max(65_535, 'version must be at most 65535');
+
+/** Fields PUT replaces; POST adds `headers` and `secret`. */
+const endpointUpdateFields = {
+  url: urlSchema,
+  description: z.string().optional(),
+  version: versionSchema.nullish(),
+  disabled: z.boolean().optional(),
+  filterTypes: filterTypesSchema.nullish(),
+  channels: channelsSchema.nullish(),
+  metadata: metadataSchema.optional(),
+  throttleRate: throttleRateSchema.nullish(),
+  /** Deprecated in Svix in favour of throttleRate; accepted as its alias. */
+  rateLimit: throttleRateSchema.nullish(),
+  uid: endpointUidSchema.nullish(),
+};
+
+export class EndpointInDto extends createZodDto(
+  z.object({
+    ...endpointUpdateFields,
+    headers: headersSchema.nullish(),
+    /** A custom `whsec_` secret; generated when absent (recommended). */
+    secret: secretSchema('secret').nullish(),
+  }),
+) {}
+
+export class EndpointUpdateDto extends createZodDto(z.object(endpointUpdateFields)) {}
+
+export class EndpointPatchDto extends createZodDto(
+  z.object({
+    ...endpointUpdateFields,
+    url: urlSchema.optional(),
+    version: versionSchema.optional(),
+    /** Deprecated in Svix; setting it rotates the secret like `secret/rotate` does. */
+    secret: secretSchema('secret').nullish(),
+  }),
+) {}
+
+export class EndpointListQueryDto extends createZodDto(
+  pageQuerySchema.extend({ order: orderSchema.optional() }),
+) {}
+
+export class EndpointSecretRotateInDto extends createZodDto(
+  z
+    .object({
+      key: secretSchema('key').nullish(),
+      gracePeriodSeconds: z
+        .number()
+        .int('gracePeriodSeconds must be a whole number')
+        .min(0, 'gracePeriodSeconds must be at least 0')
+        .max(MAX_SECRET_GRACE_MS / 1000, 'gracePeriodSeconds must be at most 7 days')
+        .nullish(),
+    })
+    .default({}),
+) {}
+
+export class EndpointHeadersInDto extends createZodDto(z.object({ headers: headersSchema })) {}
+
+export class EndpointHeadersPatchInDto extends createZodDto(
+  z.object({
+    /** A null value removes the header (Svix server); `deleteHeaders` does the same (newer Svix SDKs). */
+    headers: z.record(z.string(), z.string().nullable()).superRefine(checkHeaders).default({}),
+    deleteHeaders: z.array(z.string()).optional(),
+  }),
+) {}
+
+const endpointOut = z.object({
+  id: z.string(),
+  uid: z.string().nullable(),
+  url: z.string(),
+  description: z.string(),
+  version: z.number(),
+  disabled: z.boolean(),
+  filterTypes: z.array(z.string()).nullable(),
+  channels: z.array(z.string()).nullable(),
+  metadata: z.record(z.string(), z.string()),
+  throttleRate: z.number().nullable(),
+  rateLimit: z.number().nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+export class EndpointOutDto extends createZodDto(endpointOut) {}
+
+export class EndpointListOutDto extends createZodDto(listOutSchema(endpointOut)) {}
+
+export class EndpointSecretOutDto extends createZodDto(z.object({ key: z.string() })) {}
+
+export class EndpointHeadersOutDto extends createZodDto(
+  z.object({ headers: z.record(z.string(), z.string()), sensitive: z.array(z.string()) }),
+) {}

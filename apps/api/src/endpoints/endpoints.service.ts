@@ -1,0 +1,293 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ApplicationRepository,
+  EndpointData,
+  EndpointRecord,
+  EndpointRepository,
+  EventTypeRepository,
+  mapPage,
+  Page,
+  PageQuery,
+} from '@app/db';
+import { generateEndpointSecret, isId, ValidationError } from '@app/domain';
+import {
+  EndpointHeadersPatchInDto,
+  EndpointInDto,
+  EndpointPatchDto,
+  EndpointSecretRotateInDto,
+  EndpointUpdateDto,
+  MAX_CUSTOM_HEADERS,
+} from './endpoint.dto';
+
+export interface EndpointOut {
+  id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  version: number;
+  disabled: boolean;
+  filterTypes: string[] | null;
+  channels: string[] | null;
+  metadata: Record<string, string>;
+  throttleRate: number | null;
+  rateLimit: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EndpointHeadersOut {
+  headers: Record<string, string>;
+  sensitive: string[];
+}
+
+/** Svix's `EndpointHeadersOut::SENSITIVE_HEADERS`: stored and sent, but never shown back. */
+const SENSITIVE_HEADERS = new Set([
+  'x-auth-token',
+  'www-authenticate',
+  'authorization',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/** Svix lists an application's endpoints newest first unless asked otherwise. */
+const DEFAULT_LIST_ORDER = 'descending';
+
+@Injectable()
+export class EndpointsService {
+  constructor(
+    private readonly applications: ApplicationRepository,
+    private readonly endpoints: EndpointRepository,
+    private readonly eventTypes: EventTypeRepository,
+  ) {}
+
+  async create(tenantId: string, appIdOrUid: string, input: EndpointInDto): Promise<EndpointOut> {
+    const applicationId = await this.applicationId(tenantId, appIdOrUid);
+    const data = { ...replacement(input), headers: input.headers ?? {} };
+    await this.assertFilterTypesExist(tenantId, data.filterTypes);
+    const secret = input.secret ?? generateEndpointSecret();
+    return toOut(await this.endpoints.create(tenantId, applicationId, data, secret));
+  }
+
+  async list(tenantId: string, appIdOrUid: string, query: PageQuery): Promise<Page<EndpointOut>> {
+    const applicationId = await this.applicationId(tenantId, appIdOrUid);
+    const page = await this.endpoints.list(tenantId, applicationId, {
+      ...query,
+      order: query.order ?? DEFAULT_LIST_ORDER,
+    });
+    return mapPage(page, toOut);
+  }
+
+  async get(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointOut> {
+    return toOut(await this.find(tenantId, appIdOrUid, endpointIdOrUid));
+  }
+
+  /**
+   * Svix's PUT: replaces every field but the secret and the custom headers, or creates the endpoint when it
+   * does not exist (with the path as its uid when the body names none and the path is not an endpoint id).
+   */
+  async upsert(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+    input: EndpointUpdateDto,
+  ): Promise<{ created: boolean; endpoint: EndpointOut }> {
+    const applicationId = await this.applicationId(tenantId, appIdOrUid);
+    const data = replacement(input);
+    await this.assertFilterTypesExist(tenantId, data.filterTypes);
+    const existing = await this.endpoints.findOptional(tenantId, applicationId, endpointIdOrUid);
+    if (existing) {
+      const updated = await this.endpoints.update(tenantId, applicationId, existing.id, data);
+      return { created: false, endpoint: toOut(updated) };
+    }
+    const pathUid = isId('endpoint', endpointIdOrUid) ? null : endpointIdOrUid;
+    const created = await this.endpoints.create(
+      tenantId,
+      applicationId,
+      { ...data, uid: input.uid ?? pathUid },
+      generateEndpointSecret(),
+    );
+    return { created: true, endpoint: toOut(created) };
+  }
+
+  async patch(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+    input: EndpointPatchDto,
+  ): Promise<EndpointOut> {
+    const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
+    const data = changes(input);
+    await this.assertFilterTypesExist(tenantId, data.filterTypes);
+    const updated = await this.endpoints.update(tenantId, applicationId, endpoint.id, data);
+    if (!input.secret) return toOut(updated);
+    await this.endpoints.rotateSecret(tenantId, applicationId, endpoint.id, { secret: input.secret });
+    return toOut(await this.endpoints.find(tenantId, applicationId, endpoint.id));
+  }
+
+  async delete(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<void> {
+    const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
+    await this.endpoints.delete(tenantId, applicationId, endpoint.id);
+  }
+
+  async getSecret(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<{ key: string }> {
+    const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
+    return { key: await this.endpoints.getSecret(tenantId, applicationId, endpoint.id) };
+  }
+
+  async rotateSecret(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+    input: EndpointSecretRotateInDto,
+  ): Promise<void> {
+    const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
+    const graceMs = input.gracePeriodSeconds == null ? undefined : input.gracePeriodSeconds * 1000;
+    await this.endpoints.rotateSecret(tenantId, applicationId, endpoint.id, {
+      secret: input.key ?? generateEndpointSecret(),
+      graceMs,
+    });
+  }
+
+  async getHeaders(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+  ): Promise<EndpointHeadersOut> {
+    return headersOut((await this.find(tenantId, appIdOrUid, endpointIdOrUid)).headers);
+  }
+
+  async replaceHeaders(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
+    await this.endpoints.update(tenantId, applicationId, endpoint.id, { headers });
+  }
+
+  /** Merges: a value sets the header (replacing any spelling of its name), null or `deleteHeaders` removes it. */
+  async patchHeaders(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+    input: EndpointHeadersPatchInDto,
+  ): Promise<void> {
+    const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
+    await this.endpoints.updateHeaders(tenantId, applicationId, endpoint.id, (current) => {
+      const next = { ...current };
+      const remove = (name: string) => {
+        for (const key of Object.keys(next)) if (key.toLowerCase() === name.toLowerCase()) delete next[key];
+      };
+      for (const name of input.deleteHeaders ?? []) remove(name);
+      for (const [name, value] of Object.entries(input.headers)) {
+        remove(name);
+        if (value !== null) next[name] = value;
+      }
+      if (Object.keys(next).length > MAX_CUSTOM_HEADERS) {
+        throw ValidationError.field(
+          ['body', 'headers'],
+          `at most ${MAX_CUSTOM_HEADERS} custom headers are allowed`,
+        );
+      }
+      return next;
+    });
+  }
+
+  /** Every endpoint route resolves the application (id or uid) of the key's tenant first. */
+  private async applicationId(tenantId: string, appIdOrUid: string): Promise<string> {
+    return (await this.applications.find(tenantId, appIdOrUid)).id;
+  }
+
+  private async find(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointRecord> {
+    return (await this.resolve(tenantId, appIdOrUid, endpointIdOrUid)).endpoint;
+  }
+
+  private async resolve(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+  ): Promise<{ applicationId: string; endpoint: EndpointRecord }> {
+    const applicationId = await this.applicationId(tenantId, appIdOrUid);
+    return { applicationId, endpoint: await this.endpoints.find(tenantId, applicationId, endpointIdOrUid) };
+  }
+
+  /**
+   * As Svix: an endpoint may only filter on event types that exist and are not archived (endpoints that
+   * already filter on one keep doing so after it is archived).
+   */
+  private async assertFilterTypesExist(tenantId: string, filterTypes: readonly string[] | undefined) {
+    if (!filterTypes || filterTypes.length === 0) return;
+    const live = await this.eventTypes.findLiveNames(tenantId, filterTypes);
+    const missing = filterTypes.filter((name) => !live.has(name));
+    if (missing.length > 0) {
+      throw ValidationError.field(
+        ['body', 'filterTypes'],
+        `The following event types don't exist: ${missing.join(', ')}`,
+      );
+    }
+  }
+}
+
+/** Every field PUT and POST set, with Svix's defaults for the ones not given. */
+function replacement(input: EndpointUpdateDto): EndpointData & { filterTypes: string[]; channels: string[] } {
+  return {
+    url: input.url,
+    uid: input.uid ?? null,
+    description: input.description ?? '',
+    version: input.version ?? 1,
+    disabled: input.disabled ?? false,
+    filterTypes: unique(input.filterTypes ?? []),
+    channels: unique(input.channels ?? []),
+    metadata: input.metadata ?? {},
+    throttleRate: input.throttleRate !== undefined ? input.throttleRate : (input.rateLimit ?? null),
+  };
+}
+
+/** Only the fields given; null filters mean "no filter", stored as an empty list. */
+function changes(input: EndpointPatchDto): Partial<EndpointData> {
+  const data: Partial<EndpointData> = {};
+  if (input.url !== undefined) data.url = input.url;
+  if (input.uid !== undefined) data.uid = input.uid;
+  if (input.description !== undefined) data.description = input.description;
+  if (input.version !== undefined) data.version = input.version;
+  if (input.disabled !== undefined) data.disabled = input.disabled;
+  if (input.filterTypes !== undefined) data.filterTypes = unique(input.filterTypes ?? []);
+  if (input.channels !== undefined) data.channels = unique(input.channels ?? []);
+  if (input.metadata !== undefined) data.metadata = input.metadata;
+  const rate = input.throttleRate !== undefined ? input.throttleRate : input.rateLimit;
+  if (rate !== undefined) data.throttleRate = rate;
+  return data;
+}
+
+function toOut(record: EndpointRecord): EndpointOut {
+  return {
+    id: record.id,
+    uid: record.uid,
+    url: record.url,
+    description: record.description,
+    version: record.version,
+    disabled: record.disabled,
+    filterTypes: record.filterTypes.length > 0 ? record.filterTypes : null,
+    channels: record.channels.length > 0 ? record.channels : null,
+    metadata: record.metadata,
+    throttleRate: record.throttleRate,
+    rateLimit: record.throttleRate,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+function headersOut(stored: Record<string, string>): EndpointHeadersOut {
+  const headers: Record<string, string> = {};
+  const sensitive: string[] = [];
+  for (const [name, value] of Object.entries(stored)) {
+    if (SENSITIVE_HEADERS.has(name.toLowerCase())) sensitive.push(name);
+    else headers[name] = value;
+  }
+  return { headers, sensitive };
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { createZodDto } from 'nestjs-zod';
+import { pageQuerySchema } from '../common/pagination.dto';
+import { isoDateSchema, orderSchema } from '../common/svix-fields';
+import { applicationInSchema } from '../applications/application.dto';
+
+const token = (field: string, max: number) =>
+  z
+    .string()
+    .min(1, `${field} must not be empty`)
+    .max(max, `${field} must be at most ${max} characters`)
+    .regex(/^[a-zA-Z0-9\-_.]+$/, `${field} may contain only letters, digits, "-", "_" and "."`);
+
+export const eventTypeNameSchema = token('eventType', 256);
+export const channelSchema = token('channel', 128);
+
+const messageIn = z.object({
+  eventType: eventTypeNameSchema,
+  payload: z.record(z.string(), z.unknown(), { error: 'payload must be a JSON object' }),
+  eventId: token('eventId', 256).nullish(),
+  channels: z
+    .array(channelSchema)
+    .min(1, 'channels must not be empty')
+    .max(10, 'at most 10 channels')
+    .nullish(),
+  tags: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(128, 'tags must be at most 128 characters')
+        .regex(/^[a-zA-Z0-9\-_./\\#]+$/, 'tags may contain only letters, digits and - _ . / \\ #'),
+    )
+    .max(5, 'at most 5 tags')
+    .nullish(),
+  deliverAt: isoDateSchema('deliverAt').nullish(),
+  /** Creates the application (with the path as uid) when it does not exist yet, as Svix allows. */
+  application: applicationInSchema.nullish(),
+  payloadRetentionPeriod: z.number().int().min(1).max(90).nullish(),
+  payloadRetentionHours: z.number().int().min(1).nullish(),
+  transformationsParams: z.unknown().optional(),
+});
+
+export class MessageInDto extends createZodDto(messageIn) {}
+
+export class MessageCreateQueryDto extends createZodDto(
+  z.object({ with_content: z.stringbool().optional() }),
+) {}
+
+const list = (item: z.ZodString) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(item).max(50)).optional();
+
+export class MessageListQueryDto extends createZodDto(
+  pageQuerySchema.extend({
+    order: orderSchema.optional(),
+    event_types: list(eventTypeNameSchema),
+    channel: channelSchema.optional(),
+    tag: z.string().max(128).optional(),
+    before: isoDateSchema('before').optional(),
+    after: isoDateSchema('after').optional(),
+    with_content: z.stringbool().optional(),
+  }),
+) {}
+
+export class MessageOutDto extends createZodDto(
+  z.object({
+    id: z.string(),
+    eventType: z.string(),
+    eventId: z.string().nullable(),
+    payload: z.record(z.string(), z.unknown()),
+    channels: z.array(z.string()).nullable(),
+    tags: z.array(z.string()).nullable(),
+    deliverAt: z.iso.datetime().nullable(),
+    timestamp: z.iso.datetime(),
+  }),
+) {}

@@ -1,0 +1,39 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { TenantId, TenantOnly } from '../auth/auth.decorators';
+import { MessageInDto, MessageListQueryDto, MessageOutDto } from './message.dto';
+import { MessagesService } from './messages.service';
+
+@ApiTags('Message')
+@ApiBearerAuth('tenant')
+@TenantOnly()
+@Controller('api/v1/app/:appId/msg')
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  /** 202: the message and its deliveries are durable; delivery happens in the background. */
+  @Post()
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: MessageOutDto })
+  create(
+    @TenantId() tenantId: string,
+    @Param('appId') appId: string,
+    @Body() body: MessageInDto,
+    @Req() request: FastifyRequest & { rawBody?: Buffer },
+  ) {
+    return this.messages.create(tenantId, appId, body, request.rawBody);
+  }
+
+  @Get()
+  @ApiOkResponse({ description: 'A page of messages, newest first.' })
+  list(@TenantId() tenantId: string, @Param('appId') appId: string, @Query() query: MessageListQueryDto) {
+    return this.messages.list(tenantId, appId, query);
+  }
+
+  @Get(':msgId')
+  @ApiOkResponse({ type: MessageOutDto })
+  get(@TenantId() tenantId: string, @Param('appId') appId: string, @Param('msgId') msgId: string) {
+    return this.messages.get(tenantId, appId, msgId);
+  }
+}

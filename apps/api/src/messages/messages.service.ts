@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { ApplicationRepository, mapPage, MessageRecord, MessageRepository, Page } from '@app/db';
+import { MessageIngestService } from '@app/delivery';
+import { DomainError, jsonMemberText } from '@app/domain';
+import type { MessageInDto, MessageListQueryDto } from './message.dto';
+
+export interface MessageOut {
+  id: string;
+  eventType: string;
+  eventId: string | null;
+  payload: unknown;
+  channels: string[] | null;
+  tags: string[] | null;
+  deliverAt: Date | null;
+  timestamp: Date;
+}
+
+@Injectable()
+export class MessagesService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly applications: ApplicationRepository,
+    private readonly messages: MessageRepository,
+    private readonly ingest: MessageIngestService,
+  ) {}
+
+  /**
+   * Stores the payload as the exact JSON text the tenant sent (from the raw body), so every attempt signs
+   * and sends those bytes. The 202 is given only once the message and its deliveries are committed.
+   */
+  async create(tenantId: string, appIdOrUid: string, input: MessageInDto, rawBody: Buffer | undefined) {
+    const app = await this.resolveApplication(tenantId, appIdOrUid, input);
+    const payload =
+      (rawBody && jsonMemberText(rawBody.toString('utf8'), 'payload')) ?? JSON.stringify(input.payload);
+    const size = Buffer.byteLength(payload);
+    if (size > this.config.limits.maxPayloadBytes) {
+      throw new DomainError(
+        413,
+        'payload_too_large',
+        `The payload is ${size} bytes; the limit is ${this.config.limits.maxPayloadBytes} bytes.`,
+      );
+    }
+    const sent = await this.ingest.send(tenantId, app.id, {
+      eventType: input.eventType,
+      payload,
+      eventId: input.eventId,
+      channels: input.channels,
+      tags: input.tags,
+      deliverAt: input.deliverAt,
+    });
+    return {
+      id: sent.id,
+      eventType: input.eventType,
+      eventId: input.eventId ?? null,
+      payload: input.payload,
+      channels: input.channels ?? null,
+      tags: input.tags ?? null,
+      deliverAt: input.deliverAt ?? null,
+      timestamp: sent.createdAt,
+    } satisfies MessageOut;
+  }
+
+  async list(tenantId: string, appIdOrUid: string, query: MessageListQueryDto): Promise<Page<MessageOut>> {
+    const app = await this.applications.find(tenantId, appIdOrUid);
+    const page = await this.messages.list(tenantId, app.id, query, {
+      eventTypes: query.event_types,
+      channel: query.channel,
+      tag: query.tag,
+      before: query.before,
+      after: query.after,
+    });
+    return mapPage(page, (m) => toOut(m, query.with_content ?? true));
+  }
+
+  async get(tenantId: string, appIdOrUid: string, msgIdOrEventId: string): Promise<MessageOut> {
+    const app = await this.applications.find(tenantId, appIdOrUid);
+    return toOut(await this.messages.find(tenantId, app.id, msgIdOrEventId), true);
+  }
+
+  private async resolveApplication(tenantId: string, appIdOrUid: string, input: MessageInDto) {
+    const existing = await this.applications.findOptional(tenantId, appIdOrUid);
+    if (existing) return existing;
+    if (!input.application) throw DomainError.notFound('Application');
+    const { rateLimit, throttleRate, ...app } = input.application;
+    return this.applications.create(tenantId, {
+      ...app,
+      uid: app.uid ?? appIdOrUid,
+      throttleRate: throttleRate ?? rateLimit ?? null,
+    });
+  }
+}
+
+function toOut(m: MessageRecord, withContent: boolean): MessageOut {
+  return {
+    id: m.id,
+    eventType: m.eventType,
+    eventId: m.eventId,
+    payload: withContent ? (JSON.parse(m.payload) as unknown) : {},
+    channels: m.channels.length > 0 ? m.channels : null,
+    tags: m.tags.length > 0 ? m.tags : null,
+    deliverAt: m.deliverAt,
+    timestamp: m.createdAt,
+  };
+}

@@ -1,0 +1,307 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@prisma/client';
+import { DomainError, isId, newId } from '@app/domain';
+import { PrismaService } from './prisma.service';
+import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
+import { isUniqueViolation } from './prisma-errors';
+import { AppSecretBox } from './secret-box.provider';
+import { DEFAULT_SECRET_GRACE_MS, parseOldSecrets, retireSecret, unexpiredOldSecrets } from './old-secrets';
+
+export interface EndpointRecord {
+  id: string;
+  applicationId: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  version: number;
+  disabled: boolean;
+  /** Empty means every event type. */
+  filterTypes: string[];
+  /** Empty means every message, with or without channels. */
+  channels: string[];
+  headers: Record<string, string>;
+  metadata: Record<string, string>;
+  throttleRate: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EndpointData {
+  uid?: string | null;
+  url: string;
+  description?: string;
+  version?: number;
+  disabled?: boolean;
+  filterTypes?: string[];
+  channels?: string[];
+  headers?: Record<string, string>;
+  metadata?: Record<string, string>;
+  throttleRate?: number | null;
+}
+
+/**
+ * What fan-out needs to decide whether a message goes to an endpoint. `eventTypes` repeats `filterTypes` under
+ * the name `endpointWantsMessage` reads, so a routing row can be passed to it as is.
+ */
+export interface EndpointRouting {
+  id: string;
+  filterTypes: string[];
+  eventTypes: string[];
+  channels: string[];
+  disabled: boolean;
+}
+
+/** What one delivery attempt needs, secrets opened. */
+export interface EndpointForDelivery {
+  id: string;
+  applicationId: string;
+  url: string;
+  headers: Record<string, string>;
+  disabled: boolean;
+  throttleRate: number | null;
+  /** Plain `whsec_…` secrets to sign with: the current one first, then old ones still in their grace period. */
+  secrets: string[];
+}
+
+export interface SecretRotation {
+  /** The new plain `whsec_…` secret. */
+  secret: string;
+  /** How long the replaced secret keeps signing; 0 retires it at once. */
+  graceMs?: number;
+  now?: Date;
+}
+
+const SELECT = {
+  id: true,
+  applicationId: true,
+  uid: true,
+  url: true,
+  description: true,
+  version: true,
+  disabled: true,
+  filterTypes: true,
+  channels: true,
+  headers: true,
+  metadata: true,
+  throttleRate: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+type Row = Prisma.EndpointGetPayload<{ select: typeof SELECT }>;
+
+const uidTaken = () =>
+  DomainError.conflict('conflict', 'An endpoint with this uid already exists in this application.');
+const notFound = () => DomainError.notFound('Endpoint');
+
+/**
+ * An application's endpoints. Every query is scoped by tenant and application, so an endpoint is only ever
+ * found through the application it belongs to. Signing secrets are sealed (with `AppSecretBox`) on the way
+ * in and opened on the way out: no caller of this repository handles a sealed value.
+ */
+@Injectable()
+export class EndpointRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly box: AppSecretBox,
+  ) {}
+
+  async create(
+    tenantId: string,
+    applicationId: string,
+    data: EndpointData,
+    secret: string,
+  ): Promise<EndpointRecord> {
+    try {
+      const row = await this.prisma.endpoint.create({
+        data: {
+          id: newId('endpoint'),
+          tenantId,
+          applicationId,
+          ...data,
+          secret: this.box.seal(secret),
+        },
+        select: SELECT,
+      });
+      return toRecord(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw uidTaken();
+      throw error;
+    }
+  }
+
+  /** By id or by uid, as every Svix path allows. */
+  async find(tenantId: string, applicationId: string, idOrUid: string): Promise<EndpointRecord> {
+    const found = await this.findOptional(tenantId, applicationId, idOrUid);
+    if (!found) throw notFound();
+    return found;
+  }
+
+  async findOptional(
+    tenantId: string,
+    applicationId: string,
+    idOrUid: string,
+  ): Promise<EndpointRecord | undefined> {
+    const row = await this.prisma.endpoint.findFirst({
+      where: { tenantId, applicationId, ...(isId('endpoint', idOrUid) ? { id: idOrUid } : { uid: idOrUid }) },
+      select: SELECT,
+    });
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(tenantId: string, applicationId: string, query: PageQuery): Promise<Page<EndpointRecord>> {
+    const window = pageWindow(query);
+    const rows = await this.prisma.endpoint.findMany({
+      where: { tenantId, applicationId, ...idRange(window) },
+      orderBy: { id: window.order },
+      take: window.take,
+      select: SELECT,
+    });
+    return toPage(rows.map(toRecord), query, window);
+  }
+
+  async update(
+    tenantId: string,
+    applicationId: string,
+    id: string,
+    data: Partial<EndpointData>,
+  ): Promise<EndpointRecord> {
+    try {
+      const { count } = await this.prisma.endpoint.updateMany({
+        where: { tenantId, applicationId, id },
+        data,
+      });
+      if (count === 0) throw notFound();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw uidTaken();
+      throw error;
+    }
+    return this.find(tenantId, applicationId, id);
+  }
+
+  /** Read-modify-write of the custom headers under a row lock, so concurrent merges do not lose keys. */
+  async updateHeaders(
+    tenantId: string,
+    applicationId: string,
+    id: string,
+    change: (current: Record<string, string>) => Record<string, string>,
+  ): Promise<Record<string, string>> {
+    return this.prisma.$transaction(async (tx) => {
+      const row = await lockedRow(tx, tenantId, applicationId, id, { headers: true });
+      const headers = change(row.headers as Record<string, string>);
+      await tx.endpoint.update({ where: { id }, data: { headers }, select: { id: true } });
+      return headers;
+    });
+  }
+
+  /** Hard delete: the schema has no tombstone, so deliveries and attempts of the endpoint go with it. */
+  async delete(tenantId: string, applicationId: string, id: string): Promise<void> {
+    const { count } = await this.prisma.endpoint.deleteMany({ where: { tenantId, applicationId, id } });
+    if (count === 0) throw notFound();
+  }
+
+  /** The current plain `whsec_…` secret. */
+  async getSecret(tenantId: string, applicationId: string, id: string): Promise<string> {
+    const row = await this.prisma.endpoint.findFirst({
+      where: { tenantId, applicationId, id },
+      select: { secret: true },
+    });
+    if (!row) throw notFound();
+    return this.box.open(row.secret);
+  }
+
+  /**
+   * Replaces the secret; the replaced one keeps signing for the grace period (default 24 h). The row is locked
+   * so two concurrent rotations both land in `oldSecrets` instead of one overwriting the other.
+   */
+  async rotateSecret(
+    tenantId: string,
+    applicationId: string,
+    id: string,
+    rotation: SecretRotation,
+  ): Promise<void> {
+    const now = rotation.now ?? new Date();
+    const sealed = this.box.seal(rotation.secret);
+    await this.prisma.$transaction(async (tx) => {
+      const row = await lockedRow(tx, tenantId, applicationId, id, { secret: true, oldSecrets: true });
+      const oldSecrets = retireSecret(
+        parseOldSecrets(row.oldSecrets),
+        row.secret,
+        now,
+        rotation.graceMs ?? DEFAULT_SECRET_GRACE_MS,
+      );
+      await tx.endpoint.update({
+        where: { id },
+        data: { secret: sealed, oldSecrets: oldSecrets as unknown as Prisma.InputJsonArray },
+        select: { id: true },
+      });
+    });
+  }
+
+  /** Fan-out at ingest: the application's endpoints that can receive anything, with their filters. */
+  async findActiveForApplication(tenantId: string, applicationId: string): Promise<EndpointRouting[]> {
+    const rows = await this.prisma.endpoint.findMany({
+      where: { tenantId, applicationId, disabled: false },
+      orderBy: { id: 'asc' },
+      select: { id: true, filterTypes: true, channels: true, disabled: true },
+    });
+    return rows.map((row) => ({ ...row, eventTypes: row.filterTypes }));
+  }
+
+  /**
+   * Everything one attempt needs, or undefined when the endpoint no longer exists (deleted since the message
+   * was accepted): the caller cancels the delivery instead of retrying it.
+   */
+  async findForDelivery(
+    tenantId: string,
+    endpointId: string,
+    now: Date = new Date(),
+  ): Promise<EndpointForDelivery | undefined> {
+    const row = await this.prisma.endpoint.findFirst({
+      where: { tenantId, id: endpointId },
+      select: {
+        id: true,
+        applicationId: true,
+        url: true,
+        headers: true,
+        disabled: true,
+        throttleRate: true,
+        secret: true,
+        oldSecrets: true,
+      },
+    });
+    if (!row) return undefined;
+    const { secret, oldSecrets, ...rest } = row;
+    const old = unexpiredOldSecrets(parseOldSecrets(oldSecrets), now);
+    return {
+      ...rest,
+      headers: row.headers as Record<string, string>,
+      secrets: [secret, ...old.map((o) => o.secret)].map((sealed) => this.box.open(sealed)),
+    };
+  }
+}
+
+async function lockedRow<S extends Prisma.EndpointSelect>(
+  tx: Prisma.TransactionClient,
+  tenantId: string,
+  applicationId: string,
+  id: string,
+  select: S,
+): Promise<Prisma.EndpointGetPayload<{ select: S }>> {
+  const locked = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM endpoints
+    WHERE id = ${id} AND tenant_id = ${tenantId} AND application_id = ${applicationId}
+    FOR UPDATE`;
+  if (locked.length === 0) throw notFound();
+  const row = await tx.endpoint.findUnique({ where: { id }, select });
+  if (!row) throw notFound();
+  return row;
+}
+
+function toRecord(row: Row): EndpointRecord {
+  return {
+    ...row,
+    headers: row.headers as Record<string, string>,
+    metadata: row.metadata as Record<string, string>,
+  };
+}

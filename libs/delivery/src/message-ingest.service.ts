@@ -1,0 +1,109 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EndpointRepository, IngestResult, MessageRepository, NewMessage } from '@app/db';
+import { DomainError, endpointWantsMessage, newId } from '@app/domain';
+import { deliveryJobId, JobProducer } from '@app/queue';
+
+export interface MessageToSend {
+  eventType: string;
+  /** The exact JSON text of the payload, as it will be signed and sent. */
+  payload: string;
+  eventId?: string | null;
+  channels?: string[] | null;
+  tags?: string[] | null;
+  deliverAt?: Date | null;
+}
+
+export interface SentMessage {
+  id: string;
+  createdAt: Date;
+  deliveryCount: number;
+}
+
+/**
+ * Persist, then enqueue, then answer (CONVENTIONS rule 3). The message and one delivery per matching
+ * endpoint are committed in one transaction; only then are their first attempts queued. If Redis refuses
+ * the jobs, the message is still durable and the sweeper queues them later: the caller's 202 holds.
+ */
+@Injectable()
+export class MessageIngestService {
+  private readonly logger = new Logger(MessageIngestService.name);
+
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly endpoints: EndpointRepository,
+    private readonly jobs: JobProducer,
+  ) {}
+
+  async send(tenantId: string, applicationId: string, input: MessageToSend): Promise<SentMessage> {
+    const [result] = await this.sendBatch(tenantId, applicationId, [input]);
+    if (!result) throw new Error('ingest returned no result');
+    if (!result.created) {
+      throw DomainError.conflict(
+        'conflict',
+        'A message with this eventId already exists in this application.',
+        {
+          id: result.existingMessageId,
+        },
+      );
+    }
+    return { id: result.messageId, createdAt: result.createdAt, deliveryCount: result.deliveries.length };
+  }
+
+  /** Several messages of one application in one transaction and one enqueue. */
+  async sendBatch(
+    tenantId: string,
+    applicationId: string,
+    inputs: MessageToSend[],
+  ): Promise<(IngestResult & { createdAt: Date })[]> {
+    const targets = await this.endpoints.findActiveForApplication(tenantId, applicationId);
+    const now = new Date();
+    const batch: NewMessage[] = inputs.map((input) => {
+      const channels = input.channels ?? [];
+      const matched = targets.filter((endpoint) =>
+        endpointWantsMessage(endpoint, { eventType: input.eventType, channels }),
+      );
+      return {
+        id: newId('message', now.getTime()),
+        tenantId,
+        applicationId,
+        eventType: input.eventType,
+        eventId: input.eventId ?? null,
+        payload: input.payload,
+        channels,
+        tags: input.tags ?? [],
+        deliverAt: input.deliverAt ?? null,
+        createdAt: now,
+        deliveries: matched.map((endpoint) => ({
+          id: newId('delivery', now.getTime()),
+          endpointId: endpoint.id,
+        })),
+      };
+    });
+    const results = await this.messages.ingest(batch);
+    await this.enqueueFirstAttempts(results, now);
+    return results.map((r) => ({ ...r, createdAt: now }));
+  }
+
+  private async enqueueFirstAttempts(results: IngestResult[], now: Date): Promise<void> {
+    const jobs = results.flatMap((r) =>
+      r.created
+        ? r.deliveries.map((d) => ({
+            name: 'DeliveryAttemptV1' as const,
+            data: { deliveryId: d.id, attempt: 0, trigger: 'scheduled' as const },
+            jobId: deliveryJobId(d.id, 0),
+            options: { delay: Math.max(0, d.dueAt.getTime() - now.getTime()) },
+          }))
+        : [],
+    );
+    if (jobs.length === 0) return;
+    try {
+      await this.jobs.enqueueBulk(jobs);
+    } catch (error) {
+      // Durable already; the sweeper will find these deliveries due and queue them.
+      this.logger.warn(
+        { err: error, deliveries: jobs.length },
+        'enqueue failed after commit; the sweeper will retry',
+      );
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { testConfig, TestReceiver } from '@app/testing';
+import { WebhookSender } from './webhook-sender';
+
+/** The outbound client against real local HTTP servers. */
+describe('WebhookSender', () => {
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    receiver = await TestReceiver.start((req) =>
+      req.path.endsWith('/big')
+        ? { status: 200, body: 'x'.repeat(100_000) }
+        : req.path.endsWith('/slow')
+          ? { status: 200, delayMs: 2_000 }
+          : { status: 201, body: 'created', headers: { 'retry-after': '7' } },
+    );
+  });
+
+  afterAll(async () => {
+    await receiver.close();
+  });
+
+  const sender = (overrides: Record<string, string> = {}) => new WebhookSender(testConfig(overrides));
+  const base = () => receiver.url.replace('/webhook', '');
+
+  it('posts the body with the given headers and reports status, body and duration', async () => {
+    const client = sender();
+    const res = await client.send({ url: receiver.url, headers: { 'x-test': 'yes' }, body: '{"a":1}' });
+    await client.onModuleDestroy();
+    expect(res).toMatchObject({ statusCode: 201, body: 'created', retryAfter: '7' });
+    expect(res.durationMs).toBeGreaterThanOrEqual(0);
+    const last = receiver.received[receiver.received.length - 1]!;
+    expect(last.body).toBe('{"a":1}');
+    expect(last.headers['x-test']).toBe('yes');
+  });
+
+  it('keeps at most 4 KiB of the response body', async () => {
+    const client = sender();
+    const res = await client.send({ url: `${base()}/big`, headers: {}, body: '{}' });
+    await client.onModuleDestroy();
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toHaveLength(4096);
+  });
+
+  it('stops waiting at the deadline', async () => {
+    const client = sender({ DELIVERY_TIMEOUT_MS: '200' });
+    const res = await client.send({ url: `${base()}/slow`, headers: {}, body: '{}' });
+    await client.onModuleDestroy();
+    expect(res).toMatchObject({ statusCode: 0, errorKind: 'timeout' });
+  });
+
+  it.each([
+    ['an IP literal', (url: string) => url],
+    ['a name that resolves to loopback', (url: string) => url.replace('127.0.0.1', 'localhost')],
+  ])('refuses loopback given as %s when it is not allowlisted', async (_, toUrl) => {
+    const before = receiver.received.length;
+    const client = sender({ DELIVERY_ALLOWED_CIDRS: '' });
+    const res = await client.send({ url: toUrl(receiver.url), headers: {}, body: '{}' });
+    await client.onModuleDestroy();
+    expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('reports a refused connection and a non-http URL as failures, not exceptions', async () => {
+    const client = sender();
+    expect(await client.send({ url: 'http://127.0.0.1:1/x', headers: {}, body: '{}' })).toMatchObject({
+      statusCode: 0,
+      errorKind: 'connection',
+    });
+    expect(await client.send({ url: 'ftp://127.0.0.1/x', headers: {}, body: '{}' })).toMatchObject({
+      errorKind: 'invalid_url',
+    });
+    await client.onModuleDestroy();
+  });
+});

@@ -1,0 +1,165 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, errors, request } from 'undici';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { Cidr, isAddressAllowed, parseCidrList } from '@app/domain';
+
+/** Kept of a response body: enough to debug a receiver, bounded so a huge reply costs nothing. */
+export const RESPONSE_BODY_LIMIT = 4 * 1024;
+
+export interface WebhookRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type SendErrorKind = 'timeout' | 'connection' | 'blocked_address' | 'invalid_url' | 'dns' | 'tls';
+
+export interface WebhookResponse {
+  /** 0 when no HTTP response arrived. */
+  statusCode: number;
+  body: string;
+  durationMs: number;
+  retryAfter?: string;
+  errorKind?: SendErrorKind;
+}
+
+class BlockedAddressError extends Error {
+  readonly code = 'EBLOCKEDADDRESS';
+}
+
+/**
+ * The one way Hookrelay sends HTTP to the outside (CONVENTIONS rule 8): one undici pool per origin with
+ * keep-alive, a hard deadline over the whole exchange, no redirects (undici's request() follows none),
+ * the response body cut at 4 KiB, and the SSRF guard applied to the address actually dialled: the DNS
+ * lookup hook checks every resolved address, so a name cannot rebind to a private one after a check.
+ */
+@Injectable()
+export class WebhookSender implements OnModuleDestroy {
+  private readonly allowed: Cidr[];
+  private readonly timeoutMs: number;
+  private readonly agent: Agent;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const parsed = parseCidrList(config.delivery.allowedCidrs.join(','));
+    if (!parsed.ok) throw new Error(`DELIVERY_ALLOWED_CIDRS: ${parsed.item}: ${parsed.reason}`);
+    this.allowed = parsed.cidrs;
+    this.timeoutMs = config.delivery.timeoutMs;
+    this.agent = new Agent({
+      connections: 64,
+      connect: { timeout: Math.min(this.timeoutMs, 10_000), lookup: this.guardedLookup },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async send(req: WebhookRequest): Promise<WebhookResponse> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('not http(s)');
+    } catch {
+      return {
+        statusCode: 0,
+        body: 'The endpoint URL is not a valid http(s) URL.',
+        durationMs: 0,
+        errorKind: 'invalid_url',
+      };
+    }
+    // Node skips the lookup hook for IP literals, so they are checked here.
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal) && !isAddressAllowed(literal, this.allowed)) {
+      return { statusCode: 0, body: blockedMessage(literal), durationMs: 0, errorKind: 'blocked_address' };
+    }
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const body = await readLimited(res.body, RESPONSE_BODY_LIMIT);
+      const retryAfter = res.headers['retry-after'];
+      return {
+        statusCode: res.statusCode,
+        body,
+        durationMs: elapsed(),
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+      };
+    } catch (error) {
+      return { statusCode: 0, durationMs: elapsed(), ...describeFailure(error) };
+    }
+  }
+
+  private readonly guardedLookup = (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '');
+      const blocked = addresses.find((a) => !isAddressAllowed(a.address, this.allowed));
+      if (blocked) return callback(new BlockedAddressError(blockedMessage(blocked.address, hostname)), '');
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first)
+        return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+function blockedMessage(address: string, hostname?: string): string {
+  const name = hostname ? `${hostname} resolves to ${address}` : address;
+  return `Refused to connect: ${name} is a private, loopback, link-local or reserved address.`;
+}
+
+async function readLimited(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  limit: number,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+function describeFailure(error: unknown): { body: string; errorKind: SendErrorKind } {
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const cause = err.cause ?? err;
+  if (cause instanceof BlockedAddressError || err instanceof BlockedAddressError) {
+    return { body: (cause as Error).message, errorKind: 'blocked_address' };
+  }
+  if (
+    err.name === 'TimeoutError' ||
+    err.name === 'AbortError' ||
+    err instanceof errors.HeadersTimeoutError ||
+    err instanceof errors.BodyTimeoutError ||
+    err instanceof errors.ConnectTimeoutError
+  ) {
+    return { body: 'The endpoint did not answer in time.', errorKind: 'timeout' };
+  }
+  if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN') {
+    return { body: `DNS lookup failed: ${cause.message}`, errorKind: 'dns' };
+  }
+  if (typeof cause.code === 'string' && (cause.code.startsWith('ERR_TLS') || cause.code.includes('CERT'))) {
+    return { body: `TLS error: ${cause.message}`, errorKind: 'tls' };
+  }
+  return { body: `Connection failed: ${cause.message ?? String(error)}`, errorKind: 'connection' };
+}
