@@ -11,6 +11,24 @@ export interface TenantRecord {
 
 const SELECT = { id: true, name: true, createdAt: true } as const;
 
+/** Per-tenant switches, stored as JSON so new ones need no migration. Unknown or absent keys use defaults. */
+export interface TenantSettings {
+  /** Refuse messages whose event type is not in the tenant's catalogue (Svix accepts them). */
+  rejectUnknownEventTypes: boolean;
+}
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = { rejectUnknownEventTypes: false };
+
+function readSettings(value: unknown): TenantSettings {
+  const stored = typeof value === 'object' && value !== null ? (value as Partial<TenantSettings>) : {};
+  return {
+    rejectUnknownEventTypes:
+      typeof stored.rejectUnknownEventTypes === 'boolean'
+        ? stored.rejectUnknownEventTypes
+        : DEFAULT_TENANT_SETTINGS.rejectUnknownEventTypes,
+  };
+}
+
 /** Tenants as the operator sees them; a deleted tenant is gone from every read at once. */
 @Injectable()
 export class TenantRepository {
@@ -48,6 +66,22 @@ export class TenantRepository {
       select: SELECT,
     });
     return toPage(rows, query, window);
+  }
+
+  async settings(id: string): Promise<TenantSettings> {
+    const row = await this.prisma.tenant.findFirst({
+      where: { id, deletedAt: null },
+      select: { settings: true },
+    });
+    if (!row) throw DomainError.notFound('Tenant');
+    return readSettings(row.settings);
+  }
+
+  async updateSettings(id: string, patch: Partial<TenantSettings>): Promise<TenantSettings> {
+    const current = await this.settings(id);
+    const next = { ...current, ...patch };
+    await this.prisma.tenant.update({ where: { id }, data: { settings: { ...next } } });
+    return next;
   }
 
   /** Marks the tenant deleted (its keys stop working at once); `purge` removes its rows later. */

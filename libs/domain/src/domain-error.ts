@@ -43,12 +43,20 @@ export class DomainError extends Error {
 
 /** 422 with Svix's HTTPValidationError shape: `detail: [{loc, msg, type}]`. */
 export class ValidationError extends DomainError {
-  constructor(readonly issues: ValidationIssue[]) {
-    super(422, 'validation_error', issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
+  constructor(
+    readonly issues: ValidationIssue[],
+    code = 'validation_error',
+  ) {
+    super(422, code, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
     this.name = 'ValidationError';
   }
 
   static field(loc: (string | number)[], msg: string, type = 'value_error'): ValidationError {
     return new ValidationError([{ loc, msg, type }]);
+  }
+
+  /** A 422 with its own stable code (e.g. `unknown_event_type`) and the field it is about. */
+  static coded(code: string, loc: (string | number)[], msg: string): ValidationError {
+    return new ValidationError([{ loc, msg, type: code }], code);
   }
 }

@@ -11,6 +11,12 @@ export class TenantCreateDto extends createZodDto(z.object({ name }).strict()) {
 
 export class ApiKeyCreateDto extends createZodDto(z.object({ name: name.optional() }).strict().default({})) {}
 
+const settings = z.object({ rejectUnknownEventTypes: z.boolean() });
+
+export class TenantSettingsPatchDto extends createZodDto(settings.partial().strict()) {}
+
+export class TenantSettingsOutDto extends createZodDto(settings) {}
+
 export class TenantOutDto extends createZodDto(
   z.object({ id: z.string(), name: z.string(), createdAt: z.iso.datetime() }),
 ) {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiOkResponse,
@@ -15,6 +15,8 @@ import {
   TenantCreateDto,
   TenantCreatedOutDto,
   TenantOutDto,
+  TenantSettingsOutDto,
+  TenantSettingsPatchDto,
 } from './tenant.dto';
 import { TenantsService } from './tenants.service';
 
@@ -48,6 +50,18 @@ export class TenantsController {
   @ApiNoContentResponse()
   async delete(@Param('tenantId') tenantId: string) {
     await this.tenants.delete(tenantId);
+  }
+
+  @Get(':tenantId/settings')
+  @ApiOkResponse({ type: TenantSettingsOutDto })
+  settings(@Param('tenantId') tenantId: string) {
+    return this.tenants.settings(tenantId);
+  }
+
+  @Patch(':tenantId/settings')
+  @ApiOkResponse({ type: TenantSettingsOutDto })
+  updateSettings(@Param('tenantId') tenantId: string, @Body() body: TenantSettingsPatchDto) {
+    return this.tenants.updateSettings(tenantId, body);
   }
 
   @Post(':tenantId/api-keys')

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { ApiKeyRecord, ApiKeyRepository, Page, PageQuery, TenantRecord, TenantRepository } from '@app/db';
+import {
+  ApiKeyRecord,
+  ApiKeyRepository,
+  Page,
+  PageQuery,
+  TenantRecord,
+  TenantRepository,
+  TenantSettings,
+} from '@app/db';
 import { apiKeyHashKey, issueApiKey } from '@app/domain';
 import { JobProducer } from '@app/queue';
 
@@ -38,6 +46,14 @@ export class TenantsService {
   async delete(id: string): Promise<void> {
     await this.tenants.markDeleted(id);
     await this.jobs.enqueue({ name: 'TenantPurgeV1', data: { tenantId: id }, jobId: `purge-${id}` });
+  }
+
+  settings(tenantId: string): Promise<TenantSettings> {
+    return this.tenants.settings(tenantId);
+  }
+
+  updateSettings(tenantId: string, patch: Partial<TenantSettings>): Promise<TenantSettings> {
+    return this.tenants.updateSettings(tenantId, patch);
   }
 
   async createKey(tenantId: string, name: string | undefined): Promise<ApiKeyRecord & { key: string }> {

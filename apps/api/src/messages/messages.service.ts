@@ -1,8 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { ApplicationRepository, mapPage, MessageRecord, MessageRepository, Page } from '@app/db';
+import {
+  ApplicationRepository,
+  EventTypeRepository,
+  mapPage,
+  MessageRecord,
+  MessageRepository,
+  Page,
+  TenantRepository,
+} from '@app/db';
 import { MessageIngestService } from '@app/delivery';
-import { DomainError, jsonMemberText } from '@app/domain';
+import { DomainError, jsonMemberText, ValidationError } from '@app/domain';
 import type { MessageInDto, MessageListQueryDto } from './message.dto';
 
 export interface MessageOut {
@@ -23,6 +31,8 @@ export class MessagesService {
     private readonly applications: ApplicationRepository,
     private readonly messages: MessageRepository,
     private readonly ingest: MessageIngestService,
+    private readonly tenants: TenantRepository,
+    private readonly eventTypes: EventTypeRepository,
   ) {}
 
   /**
@@ -31,6 +41,7 @@ export class MessagesService {
    */
   async create(tenantId: string, appIdOrUid: string, input: MessageInDto, rawBody: Buffer | undefined) {
     const app = await this.resolveApplication(tenantId, appIdOrUid, input);
+    await this.checkEventType(tenantId, input.eventType);
     const payload =
       (rawBody && jsonMemberText(rawBody.toString('utf8'), 'payload')) ?? JSON.stringify(input.payload);
     const size = Buffer.byteLength(payload);
@@ -76,6 +87,17 @@ export class MessagesService {
   async get(tenantId: string, appIdOrUid: string, msgIdOrEventId: string): Promise<MessageOut> {
     const app = await this.applications.find(tenantId, appIdOrUid);
     return toOut(await this.messages.find(tenantId, app.id, msgIdOrEventId), true);
+  }
+
+  /** Svix accepts any event type; a tenant can ask for its catalogue to be enforced. */
+  private async checkEventType(tenantId: string, eventType: string): Promise<void> {
+    if (!(await this.tenants.settings(tenantId)).rejectUnknownEventTypes) return;
+    if ((await this.eventTypes.findLiveNames(tenantId, [eventType])).has(eventType)) return;
+    throw ValidationError.coded(
+      'unknown_event_type',
+      ['body', 'eventType'],
+      `Event type ${eventType} does not exist; create it first or turn off rejectUnknownEventTypes.`,
+    );
   }
 
   private async resolveApplication(tenantId: string, appIdOrUid: string, input: MessageInDto) {

@@ -1,0 +1,176 @@
+import { ApiException, Svix } from 'svix';
+import { testConfig } from '@app/testing';
+import { startApi, RunningApi } from '../../../../test/support/running-api';
+
+/** Message create/list/get through the svix SDK, and every kind of bad input through raw HTTP. */
+describe('messages API', () => {
+  let api: RunningApi;
+  let tenant: Awaited<ReturnType<RunningApi['newTenant']>>;
+  let svix: Svix;
+  let appId: string;
+
+  beforeAll(async () => {
+    api = await startApi(testConfig({ MAX_PAYLOAD_BYTES: '2048' }));
+    tenant = await api.newTenant('messages');
+    svix = new Svix(tenant.apiKey, { serverUrl: api.url, retryScheduleInMs: [] });
+    appId = (await svix.application.create({ name: 'msgs', uid: 'msgs' })).id;
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const post = (body: unknown, app = appId) => tenant.client.post(`/api/v1/app/${app}/msg`, body);
+
+  it('creates a message (202) and reads it back by id and by eventId', async () => {
+    const msg = await svix.message.create('msgs', {
+      eventType: 'user.signup',
+      eventId: 'evt_123.a-b',
+      payload: { email: 'a@example.com' },
+      channels: ['project_1'],
+      tags: ['beta'],
+    });
+    expect(msg).toMatchObject({
+      eventType: 'user.signup',
+      eventId: 'evt_123.a-b',
+      payload: { email: 'a@example.com' },
+      channels: ['project_1'],
+      tags: ['beta'],
+    });
+    expect(msg.id).toMatch(/^msg_/);
+    expect(msg.timestamp).toBeInstanceOf(Date);
+    expect((await svix.message.get('msgs', msg.id)).payload).toEqual({ email: 'a@example.com' });
+    expect((await svix.message.get('msgs', 'evt_123.a-b')).id).toBe(msg.id);
+  });
+
+  it('lists newest first with filters, through more than one page', async () => {
+    const t = await api.newTenant('lister');
+    const s = new Svix(t.apiKey, { serverUrl: api.url, retryScheduleInMs: [] });
+    const app = await s.application.create({ name: 'lister' });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const eventType = i % 2 === 0 ? 'even.happened' : 'odd.happened';
+      ids.push((await s.message.create(app.id, { eventType, payload: { i }, channels: [`c${i % 2}`] })).id);
+    }
+    const seen: string[] = [];
+    let iterator: string | null | undefined;
+    for (let page = 0; page < 5; page++) {
+      const res = await s.message.list(app.id, { limit: 2, iterator });
+      seen.push(...res.data.map((m) => m.id));
+      if (res.done) break;
+      iterator = res.iterator;
+    }
+    expect(seen).toEqual([...ids].reverse());
+    const even = await s.message.list(app.id, { eventTypes: ['even.happened'] });
+    expect(even.data.map((m) => m.payload.i)).toEqual([4, 2, 0]);
+    const channel = await s.message.list(app.id, { channel: 'c1' });
+    expect(channel.data.map((m) => m.payload.i)).toEqual([3, 1]);
+  });
+
+  it('another tenant’s application and message are 404, exactly like unknown ones', async () => {
+    const msg = await svix.message.create('msgs', { eventType: 'private', payload: {} });
+    const other = await api.newTenant('other');
+    for (const res of [
+      await other.client.get(`/api/v1/app/${appId}/msg`),
+      await other.client.get(`/api/v1/app/${appId}/msg/${msg.id}`),
+      await other.client.post(`/api/v1/app/${appId}/msg`, { eventType: 'x', payload: {} }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('application_not_found');
+    }
+    const unknownMsg = await tenant.client.get(`/api/v1/app/${appId}/msg/msg_00000000000000000000000000`);
+    expect(unknownMsg.status).toBe(404);
+    expect(unknownMsg.body.code).toBe('message_not_found');
+  });
+
+  it('creates the application on the fly when the message carries one', async () => {
+    const msg = await svix.message.create('made-on-the-fly', {
+      eventType: 'x.created',
+      payload: {},
+      application: { name: 'On the fly' },
+    });
+    expect(msg.id).toMatch(/^msg_/);
+    expect((await svix.application.get('made-on-the-fly')).name).toBe('On the fly');
+  });
+
+  it.each([
+    ['a payload that is not an object', { eventType: 'a', payload: [1, 2] }, ['body', 'payload']],
+    ['a string payload', { eventType: 'a', payload: 'hello' }, ['body', 'payload']],
+    ['no payload', { eventType: 'a' }, ['body', 'payload']],
+    ['no eventType', { payload: {} }, ['body', 'eventType']],
+    ['an eventType with spaces', { eventType: 'user created', payload: {} }, ['body', 'eventType']],
+    [
+      'an eventId with bad characters',
+      { eventType: 'a', eventId: 'id/with/slashes', payload: {} },
+      ['body', 'eventId'],
+    ],
+    [
+      '11 channels',
+      { eventType: 'a', payload: {}, channels: Array.from({ length: 11 }, (_, i) => `c${i}`) },
+      ['body', 'channels'],
+    ],
+    ['6 tags', { eventType: 'a', payload: {}, tags: ['a', 'b', 'c', 'd', 'e', 'f'] }, ['body', 'tags']],
+    ['a bad deliverAt', { eventType: 'a', payload: {}, deliverAt: 'tomorrow' }, ['body', 'deliverAt']],
+  ])('rejects %s with 422 naming the field', async (_, body, loc) => {
+    const res = await post(body);
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('validation_error');
+    expect(res.body.detail.map((d: { loc: unknown }) => d.loc)).toContainEqual(loc);
+  });
+
+  it('accepts unknown event types by default, and refuses them with 422 unknown_event_type when the tenant asks', async () => {
+    const t = await api.newTenant('strict');
+    const s = new Svix(t.apiKey, { serverUrl: api.url, retryScheduleInMs: [] });
+    const app = await s.application.create({ name: 'strict' });
+    expect(
+      (await t.client.post(`/api/v1/app/${app.id}/msg`, { eventType: 'not.declared', payload: {} })).status,
+    ).toBe(202);
+
+    const patched = await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, {
+      rejectUnknownEventTypes: true,
+    });
+    expect(patched.body).toEqual({ rejectUnknownEventTypes: true });
+    const refused = await t.client.post(`/api/v1/app/${app.id}/msg`, {
+      eventType: 'not.declared',
+      payload: {},
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toEqual({
+      code: 'unknown_event_type',
+      detail: [
+        {
+          loc: ['body', 'eventType'],
+          msg: expect.stringContaining('not.declared'),
+          type: 'unknown_event_type',
+        },
+      ],
+    });
+    await s.eventType.create({ name: 'not.declared', description: 'now it is' });
+    expect(
+      (await t.client.post(`/api/v1/app/${app.id}/msg`, { eventType: 'not.declared', payload: {} })).status,
+    ).toBe(202);
+    expect((await api.admin.get(`/admin/v1/tenants/${t.id}/settings`)).body).toEqual({
+      rejectUnknownEventTypes: true,
+    });
+    expect((await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, { strict: 1 })).status).toBe(422);
+  });
+
+  it('rejects a payload over the limit with 413', async () => {
+    const res = await post({ eventType: 'big', payload: { blob: 'x'.repeat(3000) } });
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ code: 'payload_too_large', detail: expect.stringContaining('2048 bytes') });
+  });
+
+  it('rejects malformed JSON with 400 and never stores anything', async () => {
+    const res = await tenant.client.post(`/api/v1/app/${appId}/msg`, '{"eventType": "a", "payload": {');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('invalid_json');
+  });
+
+  it('rejects limit out of range on the list with 422', async () => {
+    await expect(svix.message.list('msgs', { limit: 0 })).rejects.toBeInstanceOf(ApiException);
+    const res = await tenant.client.get(`/api/v1/app/${appId}/msg?limit=251`);
+    expect(res.status).toBe(422);
+    expect(res.body.detail[0].loc).toEqual(['query', 'limit']);
+  });
+});
