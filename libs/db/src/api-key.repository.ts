@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
+import { SqlService } from './sql.service';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 
 export interface ApiKeyRecord {
@@ -20,7 +21,10 @@ const SELECT = { id: true, name: true, prefix: true, createdAt: true } as const;
 
 @Injectable()
 export class ApiKeyRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sql: SqlService,
+  ) {}
 
   async create(tenantId: string, key: { name: string; prefix: string; hash: Buffer }): Promise<ApiKeyRecord> {
     await this.assertTenant(tenantId);
@@ -57,12 +61,14 @@ export class ApiKeyRepository {
     if (count === 0) throw DomainError.notFound('ApiKey');
   }
 
-  /** Live keys sharing a display prefix, for the caller to compare hashes in constant time. */
+  /** Live keys sharing a display prefix, for the caller to compare hashes in constant time. Every request. */
   findActiveByPrefix(prefix: string): Promise<ApiKeyCandidate[]> {
-    return this.prisma.apiKey.findMany({
-      where: { prefix, revokedAt: null, tenant: { deletedAt: null } },
-      select: { id: true, tenantId: true, hash: true },
-    });
+    return this.sql.query<ApiKeyCandidate>(
+      `SELECT k.id, k.tenant_id AS "tenantId", k.hash
+         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        WHERE k.prefix = $1 AND k.revoked_at IS NULL AND t.deleted_at IS NULL`,
+      [prefix],
+    );
   }
 
   private async assertTenant(tenantId: string): Promise<void> {

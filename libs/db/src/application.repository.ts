@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { DomainError, isId, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
+import { SqlService } from './sql.service';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 import { isUniqueViolation } from './prisma-errors';
 
@@ -41,7 +42,10 @@ const uidTaken = () => DomainError.conflict('conflict', 'An application with thi
 
 @Injectable()
 export class ApplicationRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sql: SqlService,
+  ) {}
 
   async create(tenantId: string, data: ApplicationData): Promise<ApplicationRecord> {
     try {
@@ -63,13 +67,15 @@ export class ApplicationRepository {
     return found;
   }
 
+  /** On every message create, so plain SQL. */
   async findOptional(tenantId: string, idOrUid: string): Promise<ApplicationRecord | undefined> {
-    const row = await this.prisma.application.findFirst({
-      where: isId('application', idOrUid)
-        ? { tenantId, id: idOrUid, operational: false }
-        : { tenantId, uid: idOrUid, operational: false },
-      select: SELECT,
-    });
+    const column = isId('application', idOrUid) ? 'id' : 'uid';
+    const [row] = await this.sql.query<Row>(
+      `SELECT id, uid, name, metadata, throttle_rate AS "throttleRate", created_at AS "createdAt",
+              updated_at AS "updatedAt"
+         FROM applications WHERE tenant_id = $1 AND ${column} = $2 AND NOT operational`,
+      [tenantId, idOrUid],
+    );
     return row ? toRecord(row) : undefined;
   }
 

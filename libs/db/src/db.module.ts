@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
+import { SqlService } from './sql.service';
 import { TenantRepository } from './tenant.repository';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApplicationRepository } from './application.repository';
@@ -24,7 +25,7 @@ const REPOSITORIES = [
 
 @Global()
 @Module({
-  providers: [PrismaService, ...REPOSITORIES],
+  providers: [PrismaService, SqlService, ...REPOSITORIES],
   exports: [PrismaService, ...REPOSITORIES],
 })
 export class DbModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@app/domain';
 import { PrismaService } from './prisma.service';
+import { SqlService } from './sql.service';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 
 /** A message ready to persist, with the endpoints the fan-out matched. Ids come from the application. */
@@ -57,7 +58,10 @@ const SELECT = {
 
 @Injectable()
 export class MessageRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sql: SqlService,
+  ) {}
 
   /**
    * The ingest write: messages and one delivery per matched endpoint, in one transaction, so a message
@@ -65,47 +69,76 @@ export class MessageRepository {
    * eventId already exists in its application is not stored; the existing message's id comes back.
    */
   async ingest(batch: NewMessage[]): Promise<IngestResult[]> {
-    return this.prisma.$transaction(async (tx) => {
-      const inserted = await tx.message.createManyAndReturn({
-        data: batch.map(({ deliveries: _deliveries, ...message }) => message),
-        skipDuplicates: true,
-        select: { id: true },
-      });
-      const insertedIds = new Set(inserted.map((m) => m.id));
-      const rows = batch
-        .filter((m) => insertedIds.has(m.id))
-        .flatMap((m) =>
-          m.deliveries.map((d) => ({
-            id: d.id,
-            tenantId: m.tenantId,
-            applicationId: m.applicationId,
-            messageId: m.id,
-            endpointId: d.endpointId,
-            nextAttemptAt: m.deliverAt ?? m.createdAt,
-          })),
-        );
-      if (rows.length > 0) await tx.delivery.createMany({ data: rows });
-
-      const results: IngestResult[] = [];
-      for (const m of batch) {
-        if (insertedIds.has(m.id)) {
-          const dueAt = m.deliverAt ?? m.createdAt;
-          results.push({
-            created: true,
-            messageId: m.id,
-            deliveries: m.deliveries.map((d) => ({ ...d, dueAt })),
-          });
-          continue;
-        }
-        const existing = await tx.message.findFirst({
-          where: { applicationId: m.applicationId, eventId: m.eventId },
-          select: { id: true },
-        });
-        if (!existing) throw new Error(`message ${m.id} was neither inserted nor a duplicate`);
-        results.push({ created: false, messageId: m.id, existingMessageId: existing.id });
+    // One statement, so one round trip and atomic: the messages, then the deliveries of those that were
+    // inserted (a duplicate eventId inserts nothing and gets no deliveries).
+    const messages = batch.map((m) => ({
+      id: m.id,
+      tenant_id: m.tenantId,
+      application_id: m.applicationId,
+      event_type: m.eventType,
+      event_id: m.eventId,
+      payload: m.payload,
+      channels: m.channels,
+      tags: m.tags,
+      deliver_at: m.deliverAt?.toISOString() ?? null,
+      created_at: m.createdAt.toISOString(),
+    }));
+    const deliveries = batch.flatMap((m) =>
+      m.deliveries.map((d) => ({
+        id: d.id,
+        tenant_id: m.tenantId,
+        application_id: m.applicationId,
+        message_id: m.id,
+        endpoint_id: d.endpointId,
+      })),
+    );
+    const inserted = await this.sql.query<{ id: string }>(
+      `WITH input AS (
+         SELECT * FROM json_to_recordset($1::json) AS x(
+           id text, tenant_id text, application_id text, event_type text, event_id text, payload text,
+           channels text[], tags text[], deliver_at timestamptz, created_at timestamptz)
+       ), inserted AS (
+         INSERT INTO messages (id, tenant_id, application_id, event_type, event_id, payload, channels, tags,
+                               deliver_at, created_at)
+         SELECT id, tenant_id, application_id, event_type, event_id, payload, channels, tags, deliver_at, created_at
+           FROM input
+         ON CONFLICT (application_id, event_id) DO NOTHING
+         RETURNING id, created_at, deliver_at
+       ), new_deliveries AS (
+         INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
+                                 next_attempt_at, created_at, updated_at)
+         SELECT d.id, d.tenant_id, d.application_id, d.message_id, d.endpoint_id, 'pending', 0,
+                COALESCE(i.deliver_at, i.created_at), i.created_at, i.created_at
+           FROM json_to_recordset($2::json) AS d(
+             id text, tenant_id text, application_id text, message_id text, endpoint_id text)
+           JOIN inserted i ON i.id = d.message_id
+         RETURNING id
+       )
+       SELECT id FROM inserted`,
+      [JSON.stringify(messages), JSON.stringify(deliveries)],
+    );
+    const insertedIds = new Set(inserted.map((m) => m.id));
+    const existing = await this.existingIds(batch.filter((m) => !insertedIds.has(m.id)));
+    return batch.map((m): IngestResult => {
+      if (insertedIds.has(m.id)) {
+        const dueAt = m.deliverAt ?? m.createdAt;
+        return { created: true, messageId: m.id, deliveries: m.deliveries.map((d) => ({ ...d, dueAt })) };
       }
-      return results;
+      const existingMessageId = existing.get(`${m.applicationId}/${m.eventId}`);
+      if (!existingMessageId) throw new Error(`message ${m.id} was neither inserted nor a duplicate`);
+      return { created: false, messageId: m.id, existingMessageId };
     });
+  }
+
+  /** The messages that already hold these eventIds, keyed `applicationId/eventId`. */
+  private async existingIds(duplicates: NewMessage[]): Promise<Map<string, string>> {
+    if (duplicates.length === 0) return new Map();
+    const rows = await this.sql.query<{ id: string; applicationId: string; eventId: string }>(
+      `SELECT id, application_id AS "applicationId", event_id AS "eventId" FROM messages
+        WHERE (application_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [duplicates.map((m) => m.applicationId), duplicates.map((m) => m.eventId)],
+    );
+    return new Map(rows.map((row) => [`${row.applicationId}/${row.eventId}`, row.id]));
   }
 
   async find(tenantId: string, applicationId: string, idOrEventId: string): Promise<MessageRecord> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
+import { SqlService } from './sql.service';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 
 export interface TenantRecord {
@@ -32,7 +33,10 @@ function readSettings(value: unknown): TenantSettings {
 /** Tenants as the operator sees them; a deleted tenant is gone from every read at once. */
 @Injectable()
 export class TenantRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sql: SqlService,
+  ) {}
 
   /** Creates the tenant and its first API key in one transaction. */
   async createWithKey(
@@ -68,11 +72,12 @@ export class TenantRepository {
     return toPage(rows, query, window);
   }
 
+  /** Read on every message create, so plain SQL. */
   async settings(id: string): Promise<TenantSettings> {
-    const row = await this.prisma.tenant.findFirst({
-      where: { id, deletedAt: null },
-      select: { settings: true },
-    });
+    const [row] = await this.sql.query<{ settings: unknown }>(
+      'SELECT settings FROM tenants WHERE id = $1 AND deleted_at IS NULL',
+      [id],
+    );
     if (!row) throw DomainError.notFound('Tenant');
     return readSettings(row.settings);
   }
