@@ -1,15 +1,16 @@
 import { PrismaService } from '@app/db';
 import { deliveryJobId, JobProducer } from '@app/queue';
-import { TestReceiver, waitFor } from '@app/testing';
+import { testConfig, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
 /**
  * The delivery engine end to end: the svix SDK against the real API, the real worker on BullMQ/Redis,
  * PostgreSQL, and real HTTP receivers that verify every request with the standardwebhooks library.
- * Retry schedule for tests: 50ms, 100ms, 200ms (4 attempts).
+ * Retry schedule here: 50ms, 300ms, 600ms (4 attempts).
  */
 describe('delivery engine (e2e)', () => {
-  const world = new DeliveryWorld();
+  // Steps far apart, so "the gaps grow" holds however busy the machine is.
+  const world = new DeliveryWorld(testConfig({ DELIVERY_RETRY_SCHEDULE: '50ms,300ms,600ms' }));
   let prisma: PrismaService;
 
   beforeAll(async () => {
@@ -123,7 +124,7 @@ describe('delivery engine (e2e)', () => {
     ]);
     expect(attempts[0]!.response).toBe('boom');
     const gaps = [requests[1]!.at - requests[0]!.at, requests[2]!.at - requests[1]!.at];
-    // Schedule 50 ms then 100 ms, each ±20 %: the second wait is always the longer one.
+    // Schedule 50 ms then 300 ms, each ±20 %: the second wait is always the longer one.
     expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
     expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
   });

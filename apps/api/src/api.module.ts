@@ -14,7 +14,9 @@ import { AdminModule } from './admin/admin.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { EventTypesModule } from './event-types/event-types.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
+import { OperationalWebhooksModule } from './operational-webhooks/operational-webhooks.module';
 import { MessagesModule } from './messages/messages.module';
+import { AttemptsModule } from './attempts/attempts.module';
 import { HealthController } from './health/health.controller';
 
 @Module({})
@@ -32,7 +34,9 @@ export class ApiModule {
         ApplicationsModule,
         EventTypesModule,
         EndpointsModule,
+        OperationalWebhooksModule,
         MessagesModule,
+        AttemptsModule,
       ],
       controllers: [HealthController],
       providers: [

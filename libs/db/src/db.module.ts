@@ -7,6 +7,7 @@ import { ApplicationRepository } from './application.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { MessageRepository } from './message.repository';
 import { DeliveryRepository } from './delivery.repository';
+import { DeliveryLogRepository } from './delivery-log.repository';
 import { EventTypeRepository } from './event-type.repository';
 import { EndpointRepository } from './endpoint.repository';
 import { AppSecretBox } from './secret-box.provider';
@@ -18,6 +19,7 @@ const REPOSITORIES = [
   IdempotencyRepository,
   MessageRepository,
   DeliveryRepository,
+  DeliveryLogRepository,
   EventTypeRepository,
   EndpointRepository,
   AppSecretBox,

@@ -121,13 +121,17 @@ export class DeliveryRepository {
 
   /**
    * Parks a claimed delivery of a disabled endpoint: pending with no due time, so neither the queue nor
-   * the sweeper touches it until the endpoint is enabled again (`resumeParked`).
+   * the sweeper touches it until the endpoint is enabled again (`resumeParked`). If the endpoint was
+   * enabled again since the claim, its `resumeParked` may have run already: the delivery is left due instead,
+   * for the sweeper, rather than parked with nothing left to resume it.
    */
   async park(deliveryId: string): Promise<void> {
-    await this.prisma.delivery.updateMany({
-      where: { id: deliveryId, status: 'sending' },
-      data: { status: 'pending', nextAttemptAt: null, leaseUntil: null },
-    });
+    await this.prisma.$executeRaw`
+      UPDATE deliveries d
+         SET status = 'pending', lease_until = NULL, updated_at = now(),
+             next_attempt_at = CASE WHEN e.disabled THEN NULL ELSE now() END
+        FROM endpoints e
+       WHERE d.id = ${deliveryId} AND d.status = 'sending' AND e.id = d.endpoint_id`;
   }
 
   /** Makes an endpoint's parked deliveries due now; returns them for enqueueing. */
@@ -205,5 +209,99 @@ export class DeliveryRepository {
       select: { status: true },
     });
     return rows.map((r) => (r.status === 'success' ? 'success' : 'fail'));
+  }
+
+  /**
+   * Manual attempts (resend): makes the message × endpoint delivery due now on a fresh schedule (pending,
+   * attempt count 0) whatever its state, in one statement. A finished delivery (success, fail, canceled) is
+   * reopened, a pending one restarts its schedule, and a pair that never had a delivery (endpoint created
+   * later, or filtered out) gets one with `newId`. Jobs of the old schedule then find their attempt number
+   * gone and do nothing (`claim` requires `attempt_count = job.attempt`); an attempt in flight still records
+   * its row but no longer moves the delivery. The caller queues attempt 0 (see DeliveryRecoveryService).
+   */
+  async reopenForManualAttempt(
+    tenantId: string,
+    pair: { applicationId: string; messageId: string; endpointId: string; newId: string },
+  ): Promise<DueDelivery> {
+    const rows = await this.prisma.$queryRaw<DueDelivery[]>`
+      INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
+                              next_attempt_at, created_at, updated_at)
+      VALUES (${pair.newId}, ${tenantId}, ${pair.applicationId}, ${pair.messageId}, ${pair.endpointId}, 'pending', 0,
+              now(), now(), now())
+      ON CONFLICT (message_id, endpoint_id) DO UPDATE
+         SET status = 'pending', attempt_count = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
+       WHERE deliveries.tenant_id = EXCLUDED.tenant_id
+      RETURNING id, attempt_count AS "attemptCount"`;
+    const row = rows[0];
+    if (!row) throw new Error(`delivery of ${pair.messageId} to ${pair.endpointId} is not the tenant's`);
+    return row;
+  }
+
+  /**
+   * Recover: reopens, as `reopenForManualAttempt` does, up to `limit` failed deliveries of an endpoint whose
+   * message was created in [since, until), in id order after `afterId`. Rows another transaction holds are
+   * skipped rather than waited for.
+   */
+  async reopenFailed(
+    tenantId: string,
+    endpointId: string,
+    window: { since: Date; until?: Date | null },
+    afterId: string | null,
+    limit: number,
+  ): Promise<DueDelivery[]> {
+    return this.prisma.$queryRaw<DueDelivery[]>`
+      UPDATE deliveries d
+         SET status = 'pending', attempt_count = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
+       WHERE d.status = 'fail' AND d.id IN (
+             SELECT f.id FROM deliveries f JOIN messages m ON m.id = f.message_id
+              WHERE f.tenant_id = ${tenantId} AND f.endpoint_id = ${endpointId} AND f.status = 'fail'
+                AND m.created_at >= ${window.since}
+                ${window.until ? Prisma.sql`AND m.created_at < ${window.until}` : Prisma.empty}
+                ${afterId ? Prisma.sql`AND f.id > ${afterId}` : Prisma.empty}
+              ORDER BY f.id
+              LIMIT ${limit}
+                FOR UPDATE OF f SKIP LOCKED)
+      RETURNING d.id, d.attempt_count AS "attemptCount"`;
+  }
+
+  /**
+   * Replay-missing: messages of an application created in [since, until) that have no delivery to the
+   * endpoint, in id order after `afterId`, with what the endpoint's filters need.
+   */
+  findMessagesWithoutDelivery(
+    tenantId: string,
+    applicationId: string,
+    endpointId: string,
+    window: { since: Date; until?: Date | null },
+    afterId: string | null,
+    limit: number,
+  ): Promise<{ id: string; eventType: string; channels: string[]; deliverAt: Date | null }[]> {
+    return this.prisma.message.findMany({
+      where: {
+        tenantId,
+        applicationId,
+        createdAt: { gte: window.since, ...(window.until ? { lt: window.until } : {}) },
+        ...(afterId ? { id: { gt: afterId } } : {}),
+        deliveries: { none: { endpointId } },
+      },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: { id: true, eventType: true, channels: true, deliverAt: true },
+    });
+  }
+
+  /** Creates deliveries of messages to one endpoint; a pair that got one meanwhile is skipped. */
+  async createForEndpoint(
+    tenantId: string,
+    applicationId: string,
+    endpointId: string,
+    deliveries: { id: string; messageId: string; nextAttemptAt: Date }[],
+  ): Promise<{ id: string; nextAttemptAt: Date | null }[]> {
+    if (deliveries.length === 0) return [];
+    return this.prisma.delivery.createManyAndReturn({
+      data: deliveries.map((d) => ({ ...d, tenantId, applicationId, endpointId })),
+      skipDuplicates: true,
+      select: { id: true, nextAttemptAt: true },
+    });
   }
 }

@@ -238,6 +238,17 @@ export class EndpointRepository {
     });
   }
 
+  /**
+   * Forgets the endpoint's failure streak, before it is enabled again: an old `failingSince` would
+   * otherwise disable it once more on its first failure.
+   */
+  async clearFailingSince(tenantId: string, applicationId: string, id: string): Promise<void> {
+    await this.prisma.endpoint.updateMany({
+      where: { tenantId, applicationId, id },
+      data: { failingSince: null },
+    });
+  }
+
   /** Fan-out at ingest: the application's endpoints that can receive anything, with their filters. */
   async findActiveForApplication(tenantId: string, applicationId: string): Promise<EndpointRouting[]> {
     const rows = await this.prisma.endpoint.findMany({

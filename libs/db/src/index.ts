@@ -8,6 +8,7 @@ export * from './application.repository';
 export * from './idempotency.repository';
 export * from './message.repository';
 export * from './delivery.repository';
+export * from './delivery-log.repository';
 export * from './event-type.repository';
 export * from './endpoint.repository';
 export * from './secret-box.provider';

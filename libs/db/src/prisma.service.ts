@@ -1,16 +1,18 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { PrismaClient } from '@prisma/client';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 
 /** The one Prisma client of a process; only repositories in this lib use it. */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     super({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // Last of the shutdown hooks: queue workers close first (beforeApplicationShutdown), and a job still
+  // running must be able to record its outcome.
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 

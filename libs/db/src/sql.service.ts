@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 
@@ -8,7 +8,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
  * schema, migrations and everything that is not per-event. Repositories in this lib are the only callers.
  */
 @Injectable()
-export class SqlService implements OnModuleDestroy {
+export class SqlService implements OnApplicationShutdown {
   private readonly pool: Pool;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -22,7 +22,8 @@ export class SqlService implements OnModuleDestroy {
     return result.rows;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the queue workers have closed (see PrismaService). */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
   }
 }

@@ -55,7 +55,14 @@ export class DeliveryAttemptService {
     });
     const record = this.decide(claimed, response, trigger, at);
     const recorded = await this.deliveries.recordAttempt(record);
-    if (!recorded.applied) return 'skipped';
+    if (!recorded.applied) {
+      // The delivery moved on without this attempt (re-claimed, or reopened by a resend), but the endpoint's
+      // health counted it: a disable it caused is still announced.
+      if (recorded.endpointDisabledNow && !claimed.application.operational) {
+        await this.notifyDisabled(claimed, record);
+      }
+      return 'skipped';
+    }
 
     if (record.next.status === 'pending') await this.enqueueRetry(claimed, record.next.nextAttemptAt);
     if (!claimed.application.operational) await this.notify(claimed, record, recorded.endpointDisabledNow);
@@ -165,15 +172,17 @@ export class DeliveryAttemptService {
     if (record.next.status === 'fail') {
       await this.operational.emit(tenantId, 'message.attempt.exhausted', base);
     }
-    if (endpointDisabledNow) {
-      await this.operational.emit(tenantId, 'endpoint.disabled', {
-        appId: claimed.application.id,
-        appUid: claimed.application.uid,
-        endpointId: claimed.endpoint.id,
-        endpointUid: claimed.endpoint.uid,
-        failSince: (claimed.endpoint.failingSince ?? record.at).toISOString(),
-        trigger: 'automatic',
-      });
-    }
+    if (endpointDisabledNow) await this.notifyDisabled(claimed, record);
+  }
+
+  private async notifyDisabled(claimed: ClaimedDelivery, record: AttemptRecord): Promise<void> {
+    await this.operational.emit(claimed.tenantId, 'endpoint.disabled', {
+      appId: claimed.application.id,
+      appUid: claimed.application.uid,
+      endpointId: claimed.endpoint.id,
+      endpointUid: claimed.endpoint.uid,
+      failSince: (claimed.endpoint.failingSince ?? record.at).toISOString(),
+      trigger: 'automatic',
+    });
   }
 }

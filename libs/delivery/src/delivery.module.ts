@@ -4,6 +4,8 @@ import { MessageIngestService } from './message-ingest.service';
 import { DeliveryAttemptService } from './delivery-attempt.service';
 import { DeliverySweeperService } from './delivery-sweeper.service';
 import { OperationalEventsService } from './operational-events.service';
+import { DeliveryRecoveryService } from './delivery-recovery.service';
+import { EndpointResumeService } from './endpoint-resume.service';
 
 const SERVICES = [
   WebhookSender,
@@ -11,6 +13,8 @@ const SERVICES = [
   DeliveryAttemptService,
   DeliverySweeperService,
   OperationalEventsService,
+  DeliveryRecoveryService,
+  EndpointResumeService,
 ];
 
 /** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, sweeper). */

@@ -4,4 +4,6 @@ export * from './message-ingest.service';
 export * from './delivery-attempt.service';
 export * from './delivery-sweeper.service';
 export * from './operational-events.service';
+export * from './delivery-recovery.service';
+export * from './endpoint-resume.service';
 export * from './version';

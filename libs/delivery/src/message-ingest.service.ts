@@ -11,6 +11,8 @@ export interface MessageToSend {
   channels?: string[] | null;
   tags?: string[] | null;
   deliverAt?: Date | null;
+  /** Send to this enabled endpoint only, whatever its filters (send-example), instead of fanning out. */
+  onlyEndpointId?: string;
 }
 
 export interface SentMessage {
@@ -60,7 +62,9 @@ export class MessageIngestService {
     const batch: NewMessage[] = inputs.map((input) => {
       const channels = input.channels ?? [];
       const matched = targets.filter((endpoint) =>
-        endpointWantsMessage(endpoint, { eventType: input.eventType, channels }),
+        input.onlyEndpointId !== undefined
+          ? endpoint.id === input.onlyEndpointId
+          : endpointWantsMessage(endpoint, { eventType: input.eventType, channels }),
       );
       return {
         id: newId('message', now.getTime()),

@@ -2,8 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ApplicationRepository } from '@app/db';
 import { MessageIngestService } from './message-ingest.service';
 
-export type OperationalEventType =
-  'endpoint.disabled' | 'message.attempt.exhausted' | 'message.attempt.failing' | 'message.attempt.recovered';
+/** The operational webhooks Hookrelay sends: the only names an operational endpoint may filter on. */
+export const OPERATIONAL_EVENT_TYPES = [
+  'endpoint.disabled',
+  'message.attempt.exhausted',
+  'message.attempt.failing',
+  'message.attempt.recovered',
+] as const;
+
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
 
 /**
  * Notifications to the tenant itself (Svix's operational webhooks). They are ordinary messages of the

@@ -51,3 +51,12 @@ export function jobNamesOf(queue: QueueName): JobName[] {
 export function deliveryJobId(deliveryId: string, attempt: number): string {
   return `${deliveryId}-a${attempt}`;
 }
+
+/**
+ * The job id of a manual attempt (resend, recover), unique per request: a job of the delivery's earlier
+ * schedule with the same attempt number (a delayed first attempt, say) may still exist and would swallow a
+ * `deliveryJobId` enqueue. Two jobs for one attempt are harmless: only one claims it.
+ */
+export function manualDeliveryJobId(deliveryId: string, attempt: number, requestId: string): string {
+  return `${deliveryJobId(deliveryId, attempt)}-m${requestId}`;
+}

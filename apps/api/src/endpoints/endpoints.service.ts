@@ -9,6 +9,7 @@ import {
   Page,
   PageQuery,
 } from '@app/db';
+import { EndpointResumeService, OPERATIONAL_EVENT_TYPES } from '@app/delivery';
 import { generateEndpointSecret, isId, ValidationError } from '@app/domain';
 import {
   EndpointHeadersPatchInDto,
@@ -35,6 +36,12 @@ export interface EndpointOut {
   updatedAt: Date;
 }
 
+/**
+ * Whose endpoints a call works on: one of the tenant's ordinary applications by the path's id or uid, or the
+ * tenant's hidden operational application, already resolved by the caller (no path can name it).
+ */
+export type AppRef = string | { readonly operationalAppId: string };
+
 export interface EndpointHeadersOut {
   headers: Record<string, string>;
   sensitive: string[];
@@ -58,17 +65,18 @@ export class EndpointsService {
     private readonly applications: ApplicationRepository,
     private readonly endpoints: EndpointRepository,
     private readonly eventTypes: EventTypeRepository,
+    private readonly resume: EndpointResumeService,
   ) {}
 
-  async create(tenantId: string, appIdOrUid: string, input: EndpointInDto): Promise<EndpointOut> {
+  async create(tenantId: string, appIdOrUid: AppRef, input: EndpointInDto): Promise<EndpointOut> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = { ...replacement(input), headers: input.headers ?? {} };
-    await this.assertFilterTypesExist(tenantId, data.filterTypes);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes);
     const secret = input.secret ?? generateEndpointSecret();
     return toOut(await this.endpoints.create(tenantId, applicationId, data, secret));
   }
 
-  async list(tenantId: string, appIdOrUid: string, query: PageQuery): Promise<Page<EndpointOut>> {
+  async list(tenantId: string, appIdOrUid: AppRef, query: PageQuery): Promise<Page<EndpointOut>> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const page = await this.endpoints.list(tenantId, applicationId, {
       ...query,
@@ -77,7 +85,7 @@ export class EndpointsService {
     return mapPage(page, toOut);
   }
 
-  async get(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointOut> {
+  async get(tenantId: string, appIdOrUid: AppRef, endpointIdOrUid: string): Promise<EndpointOut> {
     return toOut(await this.find(tenantId, appIdOrUid, endpointIdOrUid));
   }
 
@@ -87,16 +95,16 @@ export class EndpointsService {
    */
   async upsert(
     tenantId: string,
-    appIdOrUid: string,
+    appIdOrUid: AppRef,
     endpointIdOrUid: string,
     input: EndpointUpdateDto,
   ): Promise<{ created: boolean; endpoint: EndpointOut }> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = replacement(input);
-    await this.assertFilterTypesExist(tenantId, data.filterTypes);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes);
     const existing = await this.endpoints.findOptional(tenantId, applicationId, endpointIdOrUid);
     if (existing) {
-      const updated = await this.endpoints.update(tenantId, applicationId, existing.id, data);
+      const updated = await this.update(tenantId, applicationId, existing, data);
       return { created: false, endpoint: toOut(updated) };
     }
     const pathUid = isId('endpoint', endpointIdOrUid) ? null : endpointIdOrUid;
@@ -111,32 +119,32 @@ export class EndpointsService {
 
   async patch(
     tenantId: string,
-    appIdOrUid: string,
+    appIdOrUid: AppRef,
     endpointIdOrUid: string,
     input: EndpointPatchDto,
   ): Promise<EndpointOut> {
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     const data = changes(input);
-    await this.assertFilterTypesExist(tenantId, data.filterTypes);
-    const updated = await this.endpoints.update(tenantId, applicationId, endpoint.id, data);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes);
+    const updated = await this.update(tenantId, applicationId, endpoint, data);
     if (!input.secret) return toOut(updated);
     await this.endpoints.rotateSecret(tenantId, applicationId, endpoint.id, { secret: input.secret });
     return toOut(await this.endpoints.find(tenantId, applicationId, endpoint.id));
   }
 
-  async delete(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<void> {
+  async delete(tenantId: string, appIdOrUid: AppRef, endpointIdOrUid: string): Promise<void> {
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     await this.endpoints.delete(tenantId, applicationId, endpoint.id);
   }
 
-  async getSecret(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<{ key: string }> {
+  async getSecret(tenantId: string, appIdOrUid: AppRef, endpointIdOrUid: string): Promise<{ key: string }> {
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     return { key: await this.endpoints.getSecret(tenantId, applicationId, endpoint.id) };
   }
 
   async rotateSecret(
     tenantId: string,
-    appIdOrUid: string,
+    appIdOrUid: AppRef,
     endpointIdOrUid: string,
     input: EndpointSecretRotateInDto,
   ): Promise<void> {
@@ -150,7 +158,7 @@ export class EndpointsService {
 
   async getHeaders(
     tenantId: string,
-    appIdOrUid: string,
+    appIdOrUid: AppRef,
     endpointIdOrUid: string,
   ): Promise<EndpointHeadersOut> {
     return headersOut((await this.find(tenantId, appIdOrUid, endpointIdOrUid)).headers);
@@ -158,7 +166,7 @@ export class EndpointsService {
 
   async replaceHeaders(
     tenantId: string,
-    appIdOrUid: string,
+    appIdOrUid: AppRef,
     endpointIdOrUid: string,
     headers: Record<string, string>,
   ): Promise<void> {
@@ -169,7 +177,7 @@ export class EndpointsService {
   /** Merges: a value sets the header (replacing any spelling of its name), null or `deleteHeaders` removes it. */
   async patchHeaders(
     tenantId: string,
-    appIdOrUid: string,
+    appIdOrUid: AppRef,
     endpointIdOrUid: string,
     input: EndpointHeadersPatchInDto,
   ): Promise<void> {
@@ -194,18 +202,36 @@ export class EndpointsService {
     });
   }
 
+  /**
+   * Enabling a disabled endpoint resumes it: its failure streak restarts (before it can fail again, so the
+   * old streak cannot disable it at once) and the deliveries parked while it was disabled are queued again.
+   */
+  private async update(
+    tenantId: string,
+    applicationId: string,
+    before: EndpointRecord,
+    data: Partial<EndpointData>,
+  ): Promise<EndpointRecord> {
+    const enabling = before.disabled && data.disabled === false;
+    if (enabling) await this.endpoints.clearFailingSince(tenantId, applicationId, before.id);
+    const updated = await this.endpoints.update(tenantId, applicationId, before.id, data);
+    if (enabling) await this.resume.resumeParked(tenantId, before.id);
+    return updated;
+  }
+
   /** Every endpoint route resolves the application (id or uid) of the key's tenant first. */
-  private async applicationId(tenantId: string, appIdOrUid: string): Promise<string> {
+  private async applicationId(tenantId: string, appIdOrUid: AppRef): Promise<string> {
+    if (typeof appIdOrUid !== 'string') return appIdOrUid.operationalAppId;
     return (await this.applications.find(tenantId, appIdOrUid)).id;
   }
 
-  private async find(tenantId: string, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointRecord> {
+  private async find(tenantId: string, appIdOrUid: AppRef, endpointIdOrUid: string): Promise<EndpointRecord> {
     return (await this.resolve(tenantId, appIdOrUid, endpointIdOrUid)).endpoint;
   }
 
   private async resolve(
     tenantId: string,
-    appIdOrUid: string,
+    appIdOrUid: AppRef,
     endpointIdOrUid: string,
   ): Promise<{ applicationId: string; endpoint: EndpointRecord }> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
@@ -214,11 +240,19 @@ export class EndpointsService {
 
   /**
    * As Svix: an endpoint may only filter on event types that exist and are not archived (endpoints that
-   * already filter on one keep doing so after it is archived).
+   * already filter on one keep doing so after it is archived). Operational endpoints filter on the
+   * operational events Hookrelay sends, which are not the tenant's event types.
    */
-  private async assertFilterTypesExist(tenantId: string, filterTypes: readonly string[] | undefined) {
+  private async assertFilterTypesExist(
+    tenantId: string,
+    appIdOrUid: AppRef,
+    filterTypes: readonly string[] | undefined,
+  ) {
     if (!filterTypes || filterTypes.length === 0) return;
-    const live = await this.eventTypes.findLiveNames(tenantId, filterTypes);
+    const live =
+      typeof appIdOrUid === 'string'
+        ? await this.eventTypes.findLiveNames(tenantId, filterTypes)
+        : new Set<string>(OPERATIONAL_EVENT_TYPES);
     const missing = filterTypes.filter((name) => !live.has(name));
     if (missing.length > 0) {
       throw ValidationError.field(

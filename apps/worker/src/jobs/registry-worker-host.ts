@@ -1,3 +1,4 @@
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { isJobName, JobName, JOBS } from '@app/queue';
@@ -8,9 +9,17 @@ import type { JobHandler, JobHandlers } from './job-handlers';
  * never succeed (unknown name, bad payload) is failed with UnrecoverableError; anything else a handler
  * throws is an infrastructure fault and BullMQ retries it.
  */
-export abstract class RegistryWorkerHost extends WorkerHost {
+export abstract class RegistryWorkerHost extends WorkerHost implements BeforeApplicationShutdown {
   protected constructor(private readonly handlers: JobHandlers) {
     super();
+  }
+
+  /**
+   * Graceful shutdown: stop taking jobs and wait for the running ones before the database connections
+   * close (they close in onApplicationShutdown), so an in-flight attempt is still recorded.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.close();
   }
 
   async process(job: Job): Promise<unknown> {
