@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { PrismaService } from './prisma.service';
+import { SqlService } from './sql.service';
 
 export type DeliveryStatusName = 'pending' | 'sending' | 'success' | 'fail' | 'canceled';
 export type AttemptTrigger = 'scheduled' | 'manual';
@@ -63,9 +64,34 @@ export interface DueDelivery {
   attemptCount: number;
 }
 
+interface ClaimRow {
+  id: string;
+  tenantId: string;
+  applicationId: string;
+  attemptCount: number;
+  messageId: string;
+  eventType: string;
+  eventId: string | null;
+  payload: string;
+  endpointId: string;
+  endpointUid: string | null;
+  url: string;
+  disabled: boolean;
+  headers: Record<string, string>;
+  secret: string;
+  oldSecrets: unknown;
+  failingSince: Date | null;
+  appId: string;
+  appUid: string | null;
+  operational: boolean;
+}
+
 @Injectable()
 export class DeliveryRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sql: SqlService,
+  ) {}
 
   /**
    * Takes a delivery for one attempt: pending and due, or `sending` with an expired lease (its worker
@@ -76,46 +102,46 @@ export class DeliveryRepository {
     attemptCount: number,
     leaseMs: number,
   ): Promise<ClaimedDelivery | undefined> {
-    const claimed = await this.prisma.$queryRaw<{ id: string }[]>`
-      UPDATE deliveries
-         SET status = 'sending', lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
-       WHERE id = ${deliveryId}
-         AND attempt_count = ${attemptCount}
-         AND ((status = 'pending' AND next_attempt_at <= now() + interval '1 second')
-              OR (status = 'sending' AND lease_until < now()))
-      RETURNING id`;
-    if (claimed.length === 0) return undefined;
-    const row = await this.prisma.delivery.findUniqueOrThrow({
-      where: { id: deliveryId },
-      select: {
-        id: true,
-        tenantId: true,
-        applicationId: true,
-        attemptCount: true,
-        message: { select: { id: true, eventType: true, eventId: true, payload: true } },
-        endpoint: {
-          select: {
-            id: true,
-            uid: true,
-            url: true,
-            disabled: true,
-            headers: true,
-            secret: true,
-            oldSecrets: true,
-            failingSince: true,
-            application: { select: { id: true, uid: true, operational: true } },
-          },
-        },
-      },
-    });
-    const { application, ...endpoint } = row.endpoint;
+    // One statement: take the delivery and read everything the attempt needs.
+    const [row] = await this.sql.query<ClaimRow>(
+      `WITH claimed AS (
+         UPDATE deliveries
+            SET status = 'sending', lease_until = now() + make_interval(secs => $3), updated_at = now()
+          WHERE id = $1 AND attempt_count = $2
+            AND ((status = 'pending' AND next_attempt_at <= now() + interval '1 second')
+                 OR (status = 'sending' AND lease_until < now()))
+         RETURNING id, tenant_id, application_id, message_id, endpoint_id, attempt_count
+       )
+       SELECT c.id, c.tenant_id AS "tenantId", c.application_id AS "applicationId",
+              c.attempt_count AS "attemptCount",
+              m.id AS "messageId", m.event_type AS "eventType", m.event_id AS "eventId", m.payload,
+              e.id AS "endpointId", e.uid AS "endpointUid", e.url, e.disabled, e.headers, e.secret,
+              e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince",
+              a.id AS "appId", a.uid AS "appUid", a.operational
+         FROM claimed c
+         JOIN messages m ON m.id = c.message_id
+         JOIN endpoints e ON e.id = c.endpoint_id
+         JOIN applications a ON a.id = e.application_id`,
+      [deliveryId, attemptCount, leaseMs / 1000],
+    );
+    if (!row) return undefined;
     return {
-      ...row,
+      id: row.id,
+      tenantId: row.tenantId,
+      applicationId: row.applicationId,
+      attemptCount: row.attemptCount,
+      message: { id: row.messageId, eventType: row.eventType, eventId: row.eventId, payload: row.payload },
       endpoint: {
-        ...endpoint,
-        headers: endpoint.headers as Record<string, string>,
+        id: row.endpointId,
+        uid: row.endpointUid,
+        url: row.url,
+        disabled: row.disabled,
+        headers: row.headers,
+        secret: row.secret,
+        oldSecrets: row.oldSecrets,
+        failingSince: row.failingSince,
       },
-      application,
+      application: { id: row.appId, uid: row.appUid, operational: row.operational },
     };
   }
 
@@ -144,47 +170,71 @@ export class DeliveryRepository {
 
   /** The write after every try: the attempt row, the delivery's new state and the endpoint's health. */
   async recordAttempt(a: AttemptRecord): Promise<RecordedAttempt> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.deliveryAttempt.create({
-        data: {
-          id: a.id,
-          tenantId: a.tenantId,
-          deliveryId: a.deliveryId,
-          messageId: a.messageId,
-          endpointId: a.endpointId,
-          url: a.url,
-          responseStatusCode: a.responseStatusCode,
-          response: a.response,
-          responseDurationMs: a.responseDurationMs,
-          status: a.success ? 'success' : 'fail',
-          errorKind: a.errorKind,
-          trigger: a.trigger,
-          createdAt: a.at,
-        },
-      });
-      const { count } = await tx.delivery.updateMany({
-        where: { id: a.deliveryId, status: 'sending', attemptCount: a.claimedAttemptCount },
-        data: {
-          status: a.next.status,
-          attemptCount: a.claimedAttemptCount + 1,
-          nextAttemptAt: a.next.status === 'pending' ? a.next.nextAttemptAt : null,
-          leaseUntil: null,
-        },
-      });
-      const endpoint = await tx.endpoint.findUniqueOrThrow({
-        where: { id: a.endpointId },
-        select: { failingSince: true, disabled: true },
-      });
-      const failingSince = a.success ? null : (endpoint.failingSince ?? a.at);
-      const expired = failingSince !== null && a.at.getTime() - failingSince.getTime() >= a.disableAfterMs;
-      const disableNow = !endpoint.disabled && !a.success && (a.disableEndpoint || expired);
-      const data: Prisma.EndpointUpdateInput = {};
-      if ((endpoint.failingSince?.getTime() ?? null) !== (failingSince?.getTime() ?? null))
-        data.failingSince = failingSince;
-      if (disableNow) data.disabled = true;
-      if (Object.keys(data).length > 0) await tx.endpoint.update({ where: { id: a.endpointId }, data });
-      return { applied: count === 1, endpointDisabledNow: disableNow, endpointFailingSince: failingSince };
-    });
+    // One statement: the attempt row, the delivery's next state (only if this worker still holds it), and
+    // the endpoint's failure streak (written only when it changes: a streak starts or ends, or it disables).
+    const [row] = await this.sql.query<{
+      applied: number;
+      wasDisabled: boolean;
+      oldFailingSince: Date | null;
+      nowDisabled: boolean | null;
+    }>(
+      `WITH attempt AS (
+         INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code,
+                                        response, response_duration_ms, status, error_kind, trigger, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::delivery_status, $11, $12, $13)
+       ), delivery AS (
+         UPDATE deliveries
+            SET status = $14::delivery_status, attempt_count = $15 + 1, next_attempt_at = $16, lease_until = NULL,
+                updated_at = now()
+          WHERE id = $3 AND status = 'sending' AND attempt_count = $15
+         RETURNING id
+       ), old AS (
+         SELECT id, failing_since, disabled FROM endpoints WHERE id = $5 FOR UPDATE
+       ), health AS (
+         UPDATE endpoints e
+            SET failing_since = CASE WHEN $17 THEN NULL ELSE COALESCE(old.failing_since, $13) END,
+                disabled = old.disabled OR (NOT $17 AND ($18 OR COALESCE(old.failing_since, $13)
+                             <= $13::timestamptz - make_interval(secs => $19)))
+           FROM old
+          WHERE e.id = old.id
+            AND CASE WHEN $17 THEN old.failing_since IS NOT NULL
+                     ELSE old.failing_since IS NULL
+                          OR (NOT old.disabled AND ($18 OR old.failing_since <= $13::timestamptz - make_interval(secs => $19)))
+                END
+         RETURNING e.disabled
+       )
+       SELECT (SELECT count(*) FROM delivery)::int AS applied,
+              (SELECT disabled FROM old) AS "wasDisabled",
+              (SELECT failing_since FROM old) AS "oldFailingSince",
+              (SELECT disabled FROM health) AS "nowDisabled"`,
+      [
+        a.id,
+        a.tenantId,
+        a.deliveryId,
+        a.messageId,
+        a.endpointId,
+        a.url,
+        a.responseStatusCode,
+        a.response,
+        a.responseDurationMs,
+        a.success ? 'success' : 'fail',
+        a.errorKind,
+        a.trigger,
+        a.at,
+        a.next.status,
+        a.claimedAttemptCount,
+        a.next.status === 'pending' ? a.next.nextAttemptAt : null,
+        a.success,
+        a.disableEndpoint,
+        a.disableAfterMs / 1000,
+      ],
+    );
+    if (!row) throw new Error(`recording attempt ${a.id} returned nothing`);
+    return {
+      applied: row.applied === 1,
+      endpointDisabledNow: !row.wasDisabled && row.nowDisabled === true,
+      endpointFailingSince: a.success ? null : (row.oldFailingSince ?? a.at),
+    };
   }
 
   /**

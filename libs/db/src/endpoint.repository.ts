@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { DomainError, isId, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
+import { SqlService } from './sql.service';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 import { isUniqueViolation } from './prisma-errors';
 import { AppSecretBox } from './secret-box.provider';
@@ -104,6 +105,7 @@ export class EndpointRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly box: AppSecretBox,
+    private readonly sql: SqlService,
   ) {}
 
   async create(
@@ -251,11 +253,17 @@ export class EndpointRepository {
 
   /** Fan-out at ingest: the application's endpoints that can receive anything, with their filters. */
   async findActiveForApplication(tenantId: string, applicationId: string): Promise<EndpointRouting[]> {
-    const rows = await this.prisma.endpoint.findMany({
-      where: { tenantId, applicationId, disabled: false },
-      orderBy: { id: 'asc' },
-      select: { id: true, filterTypes: true, channels: true, disabled: true },
-    });
+    // On every message create, so plain SQL.
+    const rows = await this.sql.query<{
+      id: string;
+      filterTypes: string[];
+      channels: string[];
+      disabled: boolean;
+    }>(
+      `SELECT id, filter_types AS "filterTypes", channels, disabled FROM endpoints
+        WHERE tenant_id = $1 AND application_id = $2 AND NOT disabled ORDER BY id`,
+      [tenantId, applicationId],
+    );
     return rows.map((row) => ({ ...row, eventTypes: row.filterTypes }));
   }
 
