@@ -1,5 +1,4 @@
 import {
-  ApiException,
   BackgroundTaskStatus,
   BackgroundTaskType,
   MessageAttemptTriggerType,
@@ -7,7 +6,7 @@ import {
   StatusCodeClass,
 } from 'svix';
 import { PrismaService } from '@app/db';
-import { TestReceiver, waitFor } from '@app/testing';
+import { TestReceiver, waitFor, svixError } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
 /**
@@ -35,16 +34,6 @@ describe('message attempts and endpoint recovery (e2e)', () => {
       `delivery of ${msgId} to ${endpointId} to be ${status}`,
       async () => (await statusOf(msgId, endpointId)) === status,
     );
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiException<any>> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof ApiException) return error;
-      throw error;
-    }
-    throw new Error('expected the SDK call to fail');
-  }
 
   const webhookIds = (requests: { headers: Record<string, unknown> }[]) =>
     requests.map((r) => String(r.headers['webhook-id']));
@@ -265,7 +254,7 @@ describe('message attempts and endpoint recovery (e2e)', () => {
       () => svix.endpoint.replayMissing(app.id, endpoint.id, { since }),
       () => svix.endpoint.sendExample(app.id, endpoint.id, { eventType: 'svix.ping' }),
     ]) {
-      const error = await apiError(call());
+      const error = await svixError(call());
       expect([error.code, error.body.code]).toEqual([409, 'endpoint_disabled']);
     }
     expect(receiver.received).toHaveLength(1);
@@ -405,11 +394,11 @@ describe('message attempts and endpoint recovery (e2e)', () => {
       pending: 0,
     });
 
-    const future = await apiError(
+    const future = await svixError(
       svix.endpoint.getStats(app.id, okEndpoint.id, { until: new Date(Date.now() + 3_600_000) }),
     );
     expect([future.code, future.body.code]).toEqual([400, 'invalid_range']);
-    const tooLong = await apiError(
+    const tooLong = await svixError(
       svix.endpoint.getStats(app.id, okEndpoint.id, { since: new Date(Date.now() - 40 * 86_400_000) }),
     );
     expect([tooLong.code, tooLong.body.code]).toEqual([400, 'invalid_range']);
@@ -455,9 +444,9 @@ describe('message attempts and endpoint recovery (e2e)', () => {
       { data: {} },
     ]);
 
-    const unknown = await apiError(svix.endpoint.sendExample(app.id, endpoint.id, { eventType: 'nope' }));
+    const unknown = await svixError(svix.endpoint.sendExample(app.id, endpoint.id, { eventType: 'nope' }));
     expect([unknown.code, unknown.body.code]).toEqual([404, 'event_type_not_found']);
-    const outOfRange = await apiError(
+    const outOfRange = await svixError(
       svix.endpoint.sendExample(app.id, endpoint.id, { eventType: 'invoice.paid', exampleIndex: 2 }),
     );
     expect([outOfRange.code, outOfRange.body.detail[0].loc]).toEqual([422, ['body', 'exampleIndex']]);
@@ -672,7 +661,7 @@ describe('message attempts and endpoint recovery (e2e)', () => {
       ]);
     }
     // Through the SDK: a 422 is an ApiException with Svix's HTTPValidationError body.
-    const sdk = await apiError(svix.messageAttempt.listByEndpoint(app.id, endpoint.id, { limit: 500 }));
+    const sdk = await svixError(svix.messageAttempt.listByEndpoint(app.id, endpoint.id, { limit: 500 }));
     expect([sdk.code, sdk.body.detail[0].loc]).toEqual([422, ['query', 'limit']]);
   });
 });

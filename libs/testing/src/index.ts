@@ -2,3 +2,4 @@ export * from './test-config';
 export * from './wait-for';
 export * from './http-client';
 export * from './test-receiver';
+export * from './svix-error';

@@ -1,4 +1,5 @@
-import { ApiException, Svix } from 'svix';
+import { Svix } from 'svix';
+import { svixError } from '@app/testing';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
 
 /** Driven through the official svix SDK (1.x), pointed at Hookrelay with serverUrl. */
@@ -18,16 +19,6 @@ describe('applications via the svix SDK', () => {
   afterAll(async () => {
     await api.close();
   });
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiException<any>> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof ApiException) return error;
-      throw error;
-    }
-    throw new Error('expected the SDK call to fail');
-  }
 
   it('creates, gets by id and by uid, updates, patches, lists and deletes', async () => {
     const created = await svix.application.create({
@@ -57,7 +48,7 @@ describe('applications via the svix SDK', () => {
     expect(list.data.map((a) => a.id)).toContain(created.id);
 
     await svix.application.delete('customer-a');
-    expect((await apiError(svix.application.get(created.id))).code).toBe(404);
+    expect((await svixError(svix.application.get(created.id))).code).toBe(404);
   });
 
   it('get_if_exists returns the existing application instead of a conflict', async () => {
@@ -65,7 +56,7 @@ describe('applications via the svix SDK', () => {
     const second = await svix.application.getOrCreate({ name: 'Idem again', uid: 'idem' });
     expect(second.id).toBe(first.id);
     expect(second.name).toBe('Idem');
-    const conflict = await apiError(svix.application.create({ name: 'dup', uid: 'idem' }));
+    const conflict = await svixError(svix.application.create({ name: 'dup', uid: 'idem' }));
     expect(conflict.code).toBe(409);
     expect(conflict.body).toMatchObject({ code: 'conflict' });
   });
@@ -93,7 +84,7 @@ describe('applications via the svix SDK', () => {
       other.application.patch(mine.id, { name: 'x' }),
       other.application.delete(mine.id),
     ]) {
-      const error = await apiError(call);
+      const error = await svixError(call);
       expect(error.code).toBe(404);
       expect(error.body).toMatchObject({ code: 'application_not_found' });
     }
@@ -122,7 +113,7 @@ describe('applications via the svix SDK', () => {
   });
 
   it('validates input with 422 naming the field', async () => {
-    const error = await apiError(svix.application.create({ name: '', uid: 'bad uid!' }));
+    const error = await svixError(svix.application.create({ name: '', uid: 'bad uid!' }));
     expect(error.code).toBe(422);
     expect(error.body.detail).toEqual(
       expect.arrayContaining([
@@ -130,7 +121,7 @@ describe('applications via the svix SDK', () => {
         expect.objectContaining({ loc: ['body', 'uid'] }),
       ]),
     );
-    const limit = await apiError(svix.application.list({ limit: 500 }));
+    const limit = await svixError(svix.application.list({ limit: 500 }));
     expect(limit.code).toBe(422);
     expect(limit.body.detail[0].loc).toEqual(['query', 'limit']);
   });

@@ -6,7 +6,6 @@ import {
   DestinationRecord,
   EndpointMessageRecord,
   EndpointRepository,
-  LoggedMessage,
   mapPage,
   MessageRepository,
   Page,
@@ -22,17 +21,7 @@ import {
   TRIGGER_TYPE,
 } from './attempt.dto';
 import { assertEndpointEnabled } from '../common/endpoint-enabled';
-
-export interface MessageOut {
-  id: string;
-  eventType: string;
-  eventId: string | null;
-  payload: unknown;
-  channels: string[] | null;
-  tags: string[] | null;
-  deliverAt: Date | null;
-  timestamp: Date;
-}
+import { MessageOut, toMessageOut } from '../messages/message.out';
 
 interface StatusOut {
   status: number;
@@ -211,18 +200,6 @@ function status(name: MessageStatusName): StatusOut {
 }
 
 /** Svix's MessageOut; payloads are left out (`{}`) where Svix leaves them out. */
-function messageOut(m: LoggedMessage): MessageOut {
-  return {
-    id: m.id,
-    eventType: m.eventType,
-    eventId: m.eventId,
-    payload: m.payload === null ? {} : (JSON.parse(m.payload) as unknown),
-    channels: m.channels.length > 0 ? m.channels : null,
-    tags: m.tags.length > 0 ? m.tags : null,
-    deliverAt: m.deliverAt,
-    timestamp: m.createdAt,
-  };
-}
 
 function attemptOut(a: AttemptLogRecord, withContent: boolean): MessageAttemptOut {
   return {
@@ -237,7 +214,7 @@ function attemptOut(a: AttemptLogRecord, withContent: boolean): MessageAttemptOu
     ...status(a.status),
     triggerType: TRIGGER_TYPE[a.trigger],
     timestamp: a.createdAt,
-    ...(a.message ? { msg: messageOut(a.message) } : {}),
+    ...(a.message ? { msg: toMessageOut(a.message) } : {}),
   };
 }
 
@@ -261,5 +238,5 @@ function destinationOut(d: DestinationRecord): MessageEndpointOut {
 }
 
 function endpointMessageOut(m: EndpointMessageRecord): EndpointMessageOut {
-  return { ...messageOut(m), ...status(m.status), nextAttempt: m.nextAttemptAt };
+  return { ...toMessageOut(m), ...status(m.status), nextAttempt: m.nextAttemptAt };
 }

@@ -1,4 +1,5 @@
-import { ApiException, Svix } from 'svix';
+import { Svix } from 'svix';
+import { svixError } from '@app/testing';
 import { AppSecretBox, EndpointRepository, PrismaService } from '@app/db';
 import { parseEndpointSecret } from '@app/domain';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
@@ -28,16 +29,6 @@ describe('endpoints via the svix SDK', () => {
   afterAll(async () => {
     await api.close();
   });
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiException<any>> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof ApiException) return error;
-      throw error;
-    }
-    throw new Error('expected the SDK call to fail');
-  }
 
   async function storedRow(endpointId: string) {
     return api.app.get(PrismaService).endpoint.findUniqueOrThrow({
@@ -115,7 +106,7 @@ describe('endpoints via the svix SDK', () => {
     expect(list.data.map((e) => e.id)).toEqual([created.id]);
 
     await svix.endpoint.delete('customer', 'main');
-    const gone = await apiError(svix.endpoint.get(appId, created.id));
+    const gone = await svixError(svix.endpoint.get(appId, created.id));
     expect(gone.code).toBe(404);
     expect(gone.body).toMatchObject({ code: 'endpoint_not_found' });
   });
@@ -142,14 +133,14 @@ describe('endpoints via the svix SDK', () => {
     await expect(
       svix.endpoint.create(otherApp.id, { url: 'https://example.com/b', uid: 'shared' }),
     ).resolves.toMatchObject({ uid: 'shared' });
-    const conflict = await apiError(
+    const conflict = await svixError(
       svix.endpoint.create(appId, { url: 'https://example.com/c', uid: 'shared' }),
     );
     expect(conflict.code).toBe(409);
     expect(conflict.body).toMatchObject({ code: 'conflict' });
     // One application's endpoint is not reachable through another application of the same tenant.
     const mine = await svix.endpoint.get(appId, 'shared');
-    const wrongApp = await apiError(svix.endpoint.get(otherApp.id, mine.id));
+    const wrongApp = await svixError(svix.endpoint.get(otherApp.id, mine.id));
     expect(wrongApp.code).toBe(404);
     expect(wrongApp.body).toMatchObject({ code: 'endpoint_not_found' });
   });
@@ -177,7 +168,9 @@ describe('endpoints via the svix SDK', () => {
         expect((await svix.endpoint.getSecret(appId, endpoint.id)).key).toBe(custom);
       }
       for (const secret of [secretOf(23), secretOf(65), Buffer.alloc(32).toString('base64')]) {
-        const error = await apiError(svix.endpoint.create(appId, { url: 'https://example.com/bad', secret }));
+        const error = await svixError(
+          svix.endpoint.create(appId, { url: 'https://example.com/bad', secret }),
+        );
         expect(error.code).toBe(422);
         expect(error.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'secret'] })]);
       }
@@ -229,10 +222,10 @@ describe('endpoints via the svix SDK', () => {
       await svix.endpoint.rotateSecret(appId, endpoint.id, { gracePeriodSeconds: 0 });
       expect((await storedRow(endpoint.id)).oldSecrets).toEqual([]);
 
-      const badKey = await apiError(svix.endpoint.rotateSecret(appId, endpoint.id, { key: secretOf(8) }));
+      const badKey = await svixError(svix.endpoint.rotateSecret(appId, endpoint.id, { key: secretOf(8) }));
       expect(badKey.code).toBe(422);
       expect(badKey.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'key'] })]);
-      const badGrace = await apiError(
+      const badGrace = await svixError(
         svix.endpoint.rotateSecret(appId, endpoint.id, { gracePeriodSeconds: 8 * 86_400 }),
       );
       expect(badGrace.code).toBe(422);
@@ -287,17 +280,17 @@ describe('endpoints via the svix SDK', () => {
       ['svix-id'],
       ['bad header'],
     ])('refuses %s with 422 naming it', async (name) => {
-      const create = await apiError(
+      const create = await svixError(
         svix.endpoint.create(appId, { url: 'https://example.com/h', headers: { [name]: 'x' } }),
       );
       expect(create.code).toBe(422);
       expect(create.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'headers', name] })]);
       const endpoint = await svix.endpoint.create(appId, { url: 'https://example.com/h' });
-      const update = await apiError(
+      const update = await svixError(
         svix.endpoint.updateHeaders(appId, endpoint.id, { headers: { [name]: 'x' } }),
       );
       expect(update.code).toBe(422);
-      const patch = await apiError(
+      const patch = await svixError(
         svix.endpoint.patchHeaders(appId, endpoint.id, { headers: { [name]: 'x' } }),
       );
       expect(patch.code).toBe(422);
@@ -305,7 +298,7 @@ describe('endpoints via the svix SDK', () => {
     });
 
     it('refuses header values with line breaks', async () => {
-      const error = await apiError(
+      const error = await svixError(
         svix.endpoint.create(appId, { url: 'https://example.com/h', headers: { 'X-Evil': 'a\r\nHost: x' } }),
       );
       expect(error.code).toBe(422);
@@ -372,9 +365,9 @@ describe('endpoints via the svix SDK', () => {
         },
       ]);
       const endpoint = await svix.endpoint.create(appId, { url: 'https://e.com' });
-      const patch = await apiError(svix.endpoint.patch(appId, endpoint.id, { filterTypes: ['nope.never'] }));
+      const patch = await svixError(svix.endpoint.patch(appId, endpoint.id, { filterTypes: ['nope.never'] }));
       expect(patch.code).toBe(422);
-      const put = await apiError(
+      const put = await svixError(
         svix.endpoint.update(appId, endpoint.id, { url: 'https://e.com', filterTypes: ['x'] }),
       );
       expect(put.code).toBe(422);
@@ -383,14 +376,14 @@ describe('endpoints via the svix SDK', () => {
 
     it('refuses a list limit out of range', async () => {
       for (const limit of [0, 251]) {
-        const error = await apiError(svix.endpoint.list(appId, { limit }));
+        const error = await svixError(svix.endpoint.list(appId, { limit }));
         expect(error.code).toBe(422);
         expect(error.body.detail[0].loc).toEqual(['query', 'limit']);
       }
     });
 
     it('answers 404 application_not_found for an unknown application', async () => {
-      const error = await apiError(svix.endpoint.list('no-such-app'));
+      const error = await svixError(svix.endpoint.list('no-such-app'));
       expect(error.code).toBe(404);
       expect(error.body).toMatchObject({ code: 'application_not_found' });
     });
@@ -422,7 +415,7 @@ describe('endpoints via the svix SDK', () => {
       patchHeaders: () => other.endpoint.patchHeaders(app, ep, { headers: { 'X-Theirs': '1' } }),
     });
     for (const [route, call] of Object.entries(calls(appId, endpoint.id))) {
-      const error = await apiError(call());
+      const error = await svixError(call());
       expect([route, error.code, error.body.code]).toEqual([route, 404, 'application_not_found']);
     }
     // Through their own application (same uid as ours), our endpoint id and uid are unknown. List and create
@@ -430,7 +423,7 @@ describe('endpoints via the svix SDK', () => {
     for (const ep of [endpoint.id, 'private-ep']) {
       const { list: _list, create: _create, update: _update, ...byEndpoint } = calls(theirApp.id, ep);
       for (const [route, call] of Object.entries(byEndpoint)) {
-        const error = await apiError(call());
+        const error = await svixError(call());
         expect([route, error.code, error.body.code]).toEqual([route, 404, 'endpoint_not_found']);
       }
     }

@@ -1,4 +1,5 @@
-import { ApiException, Svix } from 'svix';
+import { Svix } from 'svix';
+import { svixError } from '@app/testing';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
 
 /** Driven through the official svix SDK (1.x), plus raw HTTP where the SDK cannot send what is tested. */
@@ -18,16 +19,6 @@ describe('event types via the svix SDK', () => {
   afterAll(async () => {
     await api.close();
   });
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiException<any>> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof ApiException) return error;
-      throw error;
-    }
-    throw new Error('expected the SDK call to fail');
-  }
 
   const schemaV1 = { '1': { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } };
 
@@ -94,7 +85,7 @@ describe('event types via the svix SDK', () => {
 
   it('refuses to create a name that exists and is not archived with 409 conflict', async () => {
     await svix.eventType.create({ name: 'dup.type', description: 'first' });
-    const conflict = await apiError(svix.eventType.create({ name: 'dup.type', description: 'second' }));
+    const conflict = await svixError(svix.eventType.create({ name: 'dup.type', description: 'second' }));
     expect(conflict.code).toBe(409);
     expect(conflict.body).toMatchObject({ code: 'conflict' });
     expect((await svix.eventType.get('dup.type')).description).toBe('first');
@@ -129,7 +120,7 @@ describe('event types via the svix SDK', () => {
     const t = sdk((await api.newTenant('expunge')).apiKey);
     await t.eventType.create({ name: 'gone.soon', description: 'x' });
     await t.eventType.delete('gone.soon', { expunge: true });
-    const missing = await apiError(t.eventType.get('gone.soon'));
+    const missing = await svixError(t.eventType.get('gone.soon'));
     expect(missing.code).toBe(404);
     expect(missing.body).toMatchObject({ code: 'event_type_not_found' });
     expect((await t.eventType.list({ includeArchived: true })).data).toEqual([]);
@@ -150,11 +141,11 @@ describe('event types via the svix SDK', () => {
   });
 
   it('validates input with 422 naming the field', async () => {
-    const badName = await apiError(svix.eventType.create({ name: 'bad name!', description: 'x' }));
+    const badName = await svixError(svix.eventType.create({ name: 'bad name!', description: 'x' }));
     expect(badName.code).toBe(422);
     expect(badName.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'name'] })]);
 
-    const tooLong = await apiError(svix.eventType.create({ name: 'a'.repeat(257), description: 'x' }));
+    const tooLong = await svixError(svix.eventType.create({ name: 'a'.repeat(257), description: 'x' }));
     expect(tooLong.code).toBe(422);
     expect(tooLong.body.detail[0].loc).toEqual(['body', 'name']);
     await expect(svix.eventType.create({ name: 'a'.repeat(256), description: 'x' })).resolves.toMatchObject({
@@ -180,7 +171,7 @@ describe('event types via the svix SDK', () => {
     expect(badPath.body.detail[0].loc).toEqual(['path', 'eventTypeName']);
 
     for (const limit of [0, 251]) {
-      const error = await apiError(svix.eventType.list({ limit }));
+      const error = await svixError(svix.eventType.list({ limit }));
       expect(error.code).toBe(422);
       expect(error.body.detail[0].loc).toEqual(['query', 'limit']);
     }
@@ -197,7 +188,7 @@ describe('event types via the svix SDK', () => {
       other.eventType.delete('private.type', { expunge: true }),
       other.eventType.get('never.existed'),
     ]) {
-      const error = await apiError(call);
+      const error = await svixError(call);
       expect(error.code).toBe(404);
       expect(error.body).toMatchObject({ code: 'event_type_not_found' });
     }

@@ -4,7 +4,6 @@ import {
   ApplicationRepository,
   EventTypeRepository,
   mapPage,
-  MessageRecord,
   MessageRepository,
   Page,
   TenantRepository,
@@ -12,17 +11,7 @@ import {
 import { MessageIngestService } from '@app/delivery';
 import { DomainError, jsonMemberText, ValidationError } from '@app/domain';
 import type { MessageInDto, MessageListQueryDto } from './message.dto';
-
-export interface MessageOut {
-  id: string;
-  eventType: string;
-  eventId: string | null;
-  payload: unknown;
-  channels: string[] | null;
-  tags: string[] | null;
-  deliverAt: Date | null;
-  timestamp: Date;
-}
+import { MessageOut, toMessageOut } from './message.out';
 
 @Injectable()
 export class MessagesService {
@@ -81,12 +70,12 @@ export class MessagesService {
       before: query.before,
       after: query.after,
     });
-    return mapPage(page, (m) => toOut(m, query.with_content ?? true));
+    return mapPage(page, (m) => toMessageOut(m, query.with_content ?? true));
   }
 
   async get(tenantId: string, appIdOrUid: string, msgIdOrEventId: string): Promise<MessageOut> {
     const app = await this.applications.find(tenantId, appIdOrUid);
-    return toOut(await this.messages.find(tenantId, app.id, msgIdOrEventId), true);
+    return toMessageOut(await this.messages.find(tenantId, app.id, msgIdOrEventId));
   }
 
   /** Svix accepts any event type; a tenant can ask for its catalogue to be enforced. */
@@ -111,17 +100,4 @@ export class MessagesService {
       throttleRate: throttleRate ?? rateLimit ?? null,
     });
   }
-}
-
-function toOut(m: MessageRecord, withContent: boolean): MessageOut {
-  return {
-    id: m.id,
-    eventType: m.eventType,
-    eventId: m.eventId,
-    payload: withContent ? (JSON.parse(m.payload) as unknown) : {},
-    channels: m.channels.length > 0 ? m.channels : null,
-    tags: m.tags.length > 0 ? m.tags : null,
-    deliverAt: m.deliverAt,
-    timestamp: m.createdAt,
-  };
 }

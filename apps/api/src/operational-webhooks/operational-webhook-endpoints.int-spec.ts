@@ -1,4 +1,5 @@
-import { ApiException, Svix } from 'svix';
+import { Svix } from 'svix';
+import { svixError } from '@app/testing';
 import { ApplicationRepository, EndpointRepository } from '@app/db';
 import { parseEndpointSecret } from '@app/domain';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
@@ -15,16 +16,6 @@ describe('operational webhook endpoints via the svix SDK', () => {
   afterAll(async () => {
     await api.close();
   });
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiException<any>> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof ApiException) return error;
-      throw error;
-    }
-    throw new Error('expected the SDK call to fail');
-  }
 
   async function newTenant(name: string) {
     const tenant = await api.newTenant(name);
@@ -43,7 +34,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
       ops.rotateSecret('anything', {}),
       ops.updateHeaders('anything', { headers: { 'X-A': '1' } }),
     ]) {
-      const error = await apiError(call);
+      const error = await svixError(call);
       expect(error.code).toBe(404);
       expect(error.body).toMatchObject({ code: 'endpoint_not_found' });
     }
@@ -99,7 +90,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
     expect(page.data.map((e) => e.id)).toEqual([created.id]);
 
     await ops.delete('ops-main');
-    expect((await apiError(ops.get(created.id))).code).toBe(404);
+    expect((await svixError(ops.get(created.id))).code).toBe(404);
     expect((await ops.list()).data.map((e) => e.id)).toEqual([second.id]);
   });
 
@@ -124,7 +115,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
     const { tenant, svix } = await newTenant('op-invalid');
     await svix.eventType.create({ name: 'invoice.paid', description: 'a tenant event type' });
     const ops = svix.operationalWebhook.endpoint;
-    const unknown = await apiError(
+    const unknown = await svixError(
       ops.create({ url: 'https://example.com/x', filterTypes: ['invoice.paid', 'endpoint.disabled'] }),
     );
     expect(unknown.code).toBe(422);
@@ -135,7 +126,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
       }),
     ]);
     const ok = await ops.create({ url: 'https://example.com/ok' });
-    const onUpdate = await apiError(
+    const onUpdate = await svixError(
       ops.update(ok.id, { url: 'https://example.com/ok', filterTypes: ['x.y'] }),
     );
     expect(onUpdate.code).toBe(422);
@@ -152,7 +143,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
     }
     // Ordinary endpoints still need the tenant's event types: the operational names are not among them.
     const app = await svix.application.create({ name: 'plain' });
-    const plain = await apiError(
+    const plain = await svixError(
       svix.endpoint.create(app.id, { url: 'https://example.com/p', filterTypes: ['endpoint.disabled'] }),
     );
     expect(plain.code).toBe(422);
@@ -181,7 +172,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
     const forDelivery = await api.app.get(EndpointRepository).findForDelivery(tenant.id, endpoint.id);
     expect(forDelivery).toMatchObject({ headers: { 'X-Team': 'sre', Authorization: 'Bearer t' } });
     expect(forDelivery!.secrets).toEqual([custom, second, first]);
-    const bad = await apiError(ops.updateHeaders(endpoint.id, { headers: { 'webhook-id': 'x' } }));
+    const bad = await svixError(ops.updateHeaders(endpoint.id, { headers: { 'webhook-id': 'x' } }));
     expect(bad.code).toBe(422);
   });
 
@@ -204,10 +195,10 @@ describe('operational webhook endpoints via the svix SDK', () => {
       svix.endpoint.patch(operational.id, endpoint.id, { disabled: true }),
       svix.message.create(operational.id, { eventType: 'endpoint.disabled', payload: {} }),
     ]) {
-      expect((await apiError(call)).code).toBe(404);
+      expect((await svixError(call)).code).toBe(404);
     }
     // Nor does another application of the tenant reach it.
-    expect((await apiError(svix.endpoint.get(app.id, endpoint.id))).code).toBe(404);
+    expect((await svixError(svix.endpoint.get(app.id, endpoint.id))).code).toBe(404);
 
     const intruder = sdk((await api.newTenant('op-intruder')).apiKey).operationalWebhook.endpoint;
     expect((await intruder.list()).data).toEqual([]);
@@ -220,7 +211,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
         intruder.rotateSecret(id, {}),
         intruder.delete(id),
       ]) {
-        const error = await apiError(call);
+        const error = await svixError(call);
         expect(error.code).toBe(404);
         expect(error.body).toMatchObject({ code: 'endpoint_not_found' });
       }
