@@ -131,6 +131,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** A copy of the process environment, for callers (tests, tools) that build their own config from it. */
+export function processEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
 /** Validates an environment (the process's by default) into a typed config, or throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const parsed = envSchema.safeParse(withoutEmpty(env));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AppConfig, loadConfig } from '@app/config';
+import { AppConfig, loadConfig, processEnvironment } from '@app/config';
 
 /**
  * A config for one test file: the real PostgreSQL and Redis that `npm test` started (their URLs are in the
@@ -13,7 +13,7 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     QUEUE_PREFIX: `{test-${randomBytes(4).toString('hex')}}`,
     ADMIN_TOKEN: `admin-${randomBytes(16).toString('hex')}`,
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: processEnvironment().LOG_LEVEL ?? 'silent',
     DELIVERY_RETRY_SCHEDULE: '50ms,100ms,200ms',
     DELIVERY_TIMEOUT_MS: '2000',
     DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8,::1/128',
@@ -24,7 +24,7 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
 }
 
 function requireEnv(name: string): string {
-  const value = process.env[name];
+  const value = processEnvironment()[name];
   if (!value)
     throw new Error(`${name} is not set: run the tests with "npm test", which starts PostgreSQL and Redis.`);
   return value;
