@@ -54,6 +54,11 @@ describe('loadConfig', () => {
       /ENDPOINT_DISABLE_AFTER must be a duration/,
     ],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [
+      'DELIVERY_ALLOWED_CIDRS',
+      { DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8,localhost' },
+      /DELIVERY_ALLOWED_CIDRS has "localhost"/,
+    ],
   ])('refuses a bad %s with one sentence naming it', (_, override, message) => {
     const attempt = () => loadConfig({ ...valid, ...override });
     expect(attempt).toThrow(ConfigError);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, parseDurationList } from '@app/domain';
+import { parseCidrList, parseDuration, parseDurationList } from '@app/domain';
 
 /**
  * The only reader of `process.env`. Every variable is validated once at start-up; a bad value stops the
@@ -83,12 +83,17 @@ const envSchema = z.object({
   DELIVERY_ALLOWED_CIDRS: z
     .string()
     .default('')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+    .transform((text, ctx) => {
+      const parsed = parseCidrList(text);
+      if (!parsed.ok) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `DELIVERY_ALLOWED_CIDRS has "${parsed.item}", which is not an address range (${parsed.reason}); use a list like 127.0.0.0/8,::1`,
+        });
+        return z.NEVER;
+      }
+      return parsed.cidrs.map((c) => c.text);
+    }),
   ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
   SWEEPER_INTERVAL: duration('SWEEPER_INTERVAL', '30s'),
   SWEEPER_GRACE: duration('SWEEPER_GRACE', '30s'),
