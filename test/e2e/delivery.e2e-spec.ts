@@ -22,11 +22,8 @@ describe('delivery engine (e2e)', () => {
     await world.stop();
   });
 
-  const attemptsOf = (msgId: string, endpointId: string) =>
-    prisma.deliveryAttempt.findMany({ where: { messageId: msgId, endpointId }, orderBy: { id: 'asc' } });
-
-  const deliveryOf = (msgId: string, endpointId: string) =>
-    prisma.delivery.findFirstOrThrow({ where: { messageId: msgId, endpointId } });
+  const attemptsOf = (msgId: string, endpointId: string) => world.attemptsOf(msgId, endpointId);
+  const deliveryOf = (msgId: string, endpointId: string) => world.deliveryOf(msgId, endpointId);
 
   it('delivers a signed POST that the reference verifier accepts, with svix-* twins', async () => {
     const receiver = await world.receiver();

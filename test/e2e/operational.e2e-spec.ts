@@ -29,11 +29,8 @@ describe('operational webhooks (e2e)', () => {
     await world.stop();
   });
 
-  const attemptsOf = (msgId: string, endpointId: string) =>
-    prisma.deliveryAttempt.findMany({ where: { messageId: msgId, endpointId }, orderBy: { id: 'asc' } });
-
-  const deliveryOf = (msgId: string, endpointId: string) =>
-    prisma.delivery.findFirstOrThrow({ where: { messageId: msgId, endpointId } });
+  const attemptsOf = (msgId: string, endpointId: string) => world.attemptsOf(msgId, endpointId);
+  const deliveryOf = (msgId: string, endpointId: string) => world.deliveryOf(msgId, endpointId);
 
   const operationalAppOf = (tenantId: string) =>
     prisma.application.findFirstOrThrow({ where: { tenantId, operational: true } });

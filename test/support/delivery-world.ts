@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Svix } from 'svix';
 import type { AppConfig } from '@app/config';
+import { PrismaService } from '@app/db';
 import { testConfig, TestReceiver } from '@app/testing';
 import { startApi, RunningApi } from './running-api';
 import { startWorker } from './running-worker';
@@ -31,6 +32,19 @@ export class DeliveryWorld {
     const svix = new Svix(tenant.apiKey, { serverUrl: this.api.url, retryScheduleInMs: [] });
     const app = await svix.application.create({ name: `${name} app` });
     return { tenant, svix, app };
+  }
+
+  /** The attempt rows of one message × endpoint, oldest first (what the attempt log shows). */
+  attemptsOf(msgId: string, endpointId: string) {
+    return this.worker
+      .get(PrismaService)
+      .deliveryAttempt.findMany({ where: { messageId: msgId, endpointId }, orderBy: { id: 'asc' } });
+  }
+
+  deliveryOf(msgId: string, endpointId: string) {
+    return this.worker
+      .get(PrismaService)
+      .delivery.findFirstOrThrow({ where: { messageId: msgId, endpointId } });
   }
 
   async stop(): Promise<void> {

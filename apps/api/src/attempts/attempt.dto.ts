@@ -3,6 +3,7 @@ import { createZodDto } from 'nestjs-zod';
 import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
 import { isoDateSchema } from '../common/svix-fields';
 import { channelSchema, eventTypeNameSchema } from '../messages/message.dto';
+import { messageOutSchema } from '../messages/message.dto';
 
 /** Svix's MessageStatus: the wire integer of each delivery/attempt status. */
 export const MESSAGE_STATUS = { success: 0, pending: 1, fail: 2, sending: 3, canceled: 4 } as const;
@@ -75,16 +76,7 @@ const statusFields = {
   statusText: z.enum(STATUS_NAMES as [MessageStatusName, ...MessageStatusName[]]),
 };
 
-const messageOut = z.object({
-  id: z.string(),
-  eventType: z.string(),
-  eventId: z.string().nullable(),
-  payload: z.record(z.string(), z.unknown()),
-  channels: z.array(z.string()).nullable(),
-  tags: z.array(z.string()).nullable(),
-  deliverAt: z.iso.datetime().nullable(),
-  timestamp: z.iso.datetime(),
-});
+const messageOut = messageOutSchema;
 
 const messageAttemptOut = z.object({
   id: z.string(),

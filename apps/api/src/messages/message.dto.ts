@@ -62,15 +62,15 @@ export class MessageListQueryDto extends createZodDto(
   }),
 ) {}
 
-export class MessageOutDto extends createZodDto(
-  z.object({
-    id: z.string(),
-    eventType: z.string(),
-    eventId: z.string().nullable(),
-    payload: z.record(z.string(), z.unknown()),
-    channels: z.array(z.string()).nullable(),
-    tags: z.array(z.string()).nullable(),
-    deliverAt: z.iso.datetime().nullable(),
-    timestamp: z.iso.datetime(),
-  }),
-) {}
+export const messageOutSchema = z.object({
+  id: z.string(),
+  eventType: z.string(),
+  eventId: z.string().nullable(),
+  payload: z.record(z.string(), z.unknown()),
+  channels: z.array(z.string()).nullable(),
+  tags: z.array(z.string()).nullable(),
+  deliverAt: z.iso.datetime().nullable(),
+  timestamp: z.iso.datetime(),
+});
+
+export class MessageOutDto extends createZodDto(messageOutSchema) {}
