@@ -6,6 +6,7 @@
 // Never touches system services (no pg_ctlcluster/systemctl) and never uses the default ports.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -419,7 +420,37 @@ async function waitForPgReady(binDir, pgPort, logFile) {
   }
 }
 
-async function startPostgres({ dataDir, pgPort, log }) {
+/**
+ * Where PostgreSQL's files live. Running as root, the server runs as the "postgres" user, which must be able
+ * to walk down to them; a checkout under a private folder (mktemp -d, a 0700 home) does not allow that.
+ * Then the files go to a root-owned, world-traversable folder keyed by the data dir, and a note is left.
+ */
+function postgresHome(dataDir, log) {
+  const absolute = path.resolve(dataDir);
+  if (!IS_ROOT) return absolute;
+  let reachable = true;
+  for (let d = path.dirname(absolute); ; d = path.dirname(d)) {
+    try {
+      if ((fs.statSync(d).mode & 0o001) === 0) reachable = false;
+    } catch {
+      /* not created yet: mkdir makes it 0755 */
+    }
+    if (d === path.dirname(d)) break;
+  }
+  if (reachable) return absolute;
+  const base = '/var/tmp/hookrelay-pg';
+  const home = path.join(base, createHash('sha256').update(absolute).digest('hex').slice(0, 16));
+  fs.mkdirSync(home, { recursive: true });
+  fs.chmodSync(base, 0o755);
+  fs.chmodSync(home, 0o755);
+  fs.mkdirSync(absolute, { recursive: true });
+  fs.writeFileSync(path.join(absolute, 'pg-location'), `${home}\n`);
+  log(`PostgreSQL's files are in ${home}: the "postgres" user cannot reach ${absolute}`);
+  return home;
+}
+
+async function startPostgres({ dataDir: requestedDir, pgPort, log }) {
+  const dataDir = postgresHome(requestedDir, log);
   const pgDir = path.join(dataDir, 'pg');
   const runDir = path.join(dataDir, 'run');
   const logFile = path.join(dataDir, 'pg.log');
