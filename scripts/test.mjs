@@ -82,11 +82,14 @@ async function main() {
     log(`using TEST_DATABASE_URL and TEST_REDIS_URL`);
   } else {
     const t0 = Date.now();
-    log('starting PostgreSQL (port 54330) and Redis (port 63790) in .data/test');
+    // TEST_PG_PORT / TEST_REDIS_PORT let two checkouts run their suites side by side.
+    const pgPort = Number(process.env.TEST_PG_PORT || 54330);
+    const redisPort = Number(process.env.TEST_REDIS_PORT || 63790);
+    log(`starting PostgreSQL (port ${pgPort}) and Redis (port ${redisPort}) in .data/test`);
     starting = startServices({
       dataDir: path.join(root, '.data/test'),
-      pgPort: 54330,
-      redisPort: 63790,
+      pgPort,
+      redisPort,
       log,
     });
     services = await starting;
