@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   message: 'msg',
   delivery: 'dlv',
   attempt: 'atmpt',
+  outbox: 'obx',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

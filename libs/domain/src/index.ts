@@ -9,3 +9,4 @@ export * from './retry-schedule';
 export * from './event-matching';
 export * from './ssrf';
 export * from './json-member';
+export * from './delivery-outcome';
