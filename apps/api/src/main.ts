@@ -6,7 +6,14 @@ import { createApiApp } from './app.factory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await Promise.all([checkDatabase(config.databaseUrl), checkRedis(config.redis.url)]);
+  await checkDatabase(config.databaseUrl);
+  // Without Redis the API still accepts (messages are durable in PostgreSQL; the workers' reconciler queues
+  // them later), so an unreachable Redis is a warning here, not a reason to stay down.
+  await checkRedis(config.redis.url).catch((error: unknown) => {
+    process.stderr.write(
+      `hookrelay api: warning: ${error instanceof Error ? error.message : String(error)} Starting degraded.\n`,
+    );
+  });
   const app = await createApiApp(config);
   await app.listen(config.http.port, config.http.host);
 }

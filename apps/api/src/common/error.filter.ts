@@ -1,7 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { errorCodes } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '@app/db';
 import { DomainError, ValidationError } from '@app/domain';
+
+/** Seconds a client is asked to wait when the database is down (503). */
+const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 interface ErrorBody {
   code: string;
@@ -62,6 +66,19 @@ export class ErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
+    if (isDatabaseUnavailable(exception)) {
+      // Nothing was committed (or the client cannot know): never a 2xx, and a status that says "try again".
+      this.logger.warn({ err: exception, reqId: request.id }, 'database unavailable');
+      void reply
+        .status(503)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S))
+        .send({
+          code: 'temporarily_unavailable',
+          detail: 'The service cannot reach its database right now; nothing was stored. Retry shortly.',
+        });
+      return;
+    }
     const [status, body] = this.shape(exception, request);
     if (status >= 500) {
       this.logger.error({ err: exception, reqId: request.id }, 'unhandled error');

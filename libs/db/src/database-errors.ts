@@ -1,0 +1,57 @@
+/** Socket-level failures of a connection to PostgreSQL. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/**
+ * SQLSTATEs that say the server cannot take work now, not that the statement is wrong: class 08 (connection
+ * exception), 57P01–57P03 (shutting down, crashed, starting up), 53300 (too many connections).
+ */
+function isUnavailableSqlState(code: string): boolean {
+  return (
+    code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300'
+  );
+}
+
+/** What pg and Prisma's driver adapter say when the server went away or cannot be reached in time. */
+const UNAVAILABLE_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /connection is closed/i,
+  /Client has encountered a connection error/i,
+  /the database system is (shutting down|starting up|in recovery mode)/i,
+  /Can't reach database server/i,
+];
+
+/**
+ * True when an error means PostgreSQL is down or unreachable (the request may succeed later), as opposed to
+ * a statement PostgreSQL refused. The API answers these with 503 and Retry-After; the worker waits and retries.
+ * Looks through `cause` chains, because pg errors reach us wrapped by Prisma's driver adapter.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== 'object') return false;
+    const { code, message, cause, originalCode } = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      originalCode?: unknown;
+    };
+    for (const candidate of [code, originalCode]) {
+      if (typeof candidate !== 'string') continue;
+      if (NETWORK_CODES.has(candidate) || isUnavailableSqlState(candidate)) return true;
+      // Prisma: P1001 can't reach the server, P1017 the server closed the connection.
+      if (candidate === 'P1001' || candidate === 'P1017') return true;
+    }
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) {
+      return true;
+    }
+    current = cause;
+  }
+  return false;
+}
