@@ -1,31 +1,23 @@
-import { DynamicModule, Module, OnModuleInit, Inject } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule, loggerOptions } from '@app/config';
 import { DbModule } from '@app/db';
-import { QueueModule, QueueName } from '@app/queue';
-
-import { assertRegistryComplete, JOB_HANDLERS, type JobHandlers } from './jobs/job-handlers';
-import { DeliveryModule, DeliveryAttemptService, DeliverySweeperService } from '@app/delivery';
+import { DeliveryAttemptService, DeliveryModule } from '@app/delivery';
+import { QUEUES, QueueModule, QueueName } from '@app/queue';
 import { DeliveryProcessor } from './delivery/delivery.processor';
-import { MaintenanceProcessor } from './maintenance/maintenance.processor';
-import { SweeperScheduler } from './maintenance/sweeper.scheduler';
-import { TenantPurgeService } from './maintenance/tenant-purge.service';
+import { assertRegistryComplete, JOB_HANDLERS, type JobHandlers } from './jobs/job-handlers';
+import { ReconcilerLoop } from './maintenance/reconciler.loop';
 import { RedisPolicyCheck } from './startup/redis-policy.check';
 
-const PROCESSORS = [DeliveryProcessor, MaintenanceProcessor];
+const PROCESSORS = [DeliveryProcessor];
 
 /** Wires each job of the registry to the service method that does it. */
 const jobHandlersProvider = {
   provide: JOB_HANDLERS,
-  inject: [DeliveryAttemptService, DeliverySweeperService, TenantPurgeService],
-  useFactory: (
-    attempts: DeliveryAttemptService,
-    sweeper: DeliverySweeperService,
-    purge: TenantPurgeService,
-  ): JobHandlers => ({
-    DeliveryAttemptV1: ({ deliveryId, attempt, trigger }) => attempts.attempt(deliveryId, attempt, trigger),
-    SweepDeliveriesV1: () => sweeper.sweep(),
-    TenantPurgeV1: ({ tenantId }) => purge.purge(tenantId),
+  inject: [DeliveryAttemptService],
+  useFactory: (attempts: DeliveryAttemptService): JobHandlers => ({
+    DeliveryAttemptV2: ({ deliveryId, fence }) => attempts.attempt(deliveryId, fence),
   }),
 };
 
@@ -42,8 +34,10 @@ export class WorkerModule implements OnModuleInit {
         DbModule,
         QueueModule,
         DeliveryModule,
+        // Registering the queue is what makes @nestjs/bullmq start the @Processor workers on it.
+        BullModule.registerQueue({ name: QUEUES.delivery }),
       ],
-      providers: [jobHandlersProvider, TenantPurgeService, RedisPolicyCheck, SweeperScheduler, ...PROCESSORS],
+      providers: [jobHandlersProvider, RedisPolicyCheck, ReconcilerLoop, ...PROCESSORS],
     };
   }
 

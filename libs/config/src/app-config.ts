@@ -95,8 +95,11 @@ const envSchema = z.object({
       return parsed.cidrs.map((c) => c.text);
     }),
   ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
-  SWEEPER_INTERVAL: duration('SWEEPER_INTERVAL', '30s'),
-  SWEEPER_GRACE: duration('SWEEPER_GRACE', '30s'),
+  /** Unset: DELIVERY_TIMEOUT_MS + 15 s, so a lease never ends while its attempt can still be waiting. */
+  DELIVERY_LEASE: duration('DELIVERY_LEASE', '0ms'),
+  DELIVERY_MAX_OPEN_CLAIMS: integer('DELIVERY_MAX_OPEN_CLAIMS', 5, 1, 100),
+  RECONCILER_INTERVAL: duration('RECONCILER_INTERVAL', '5s'),
+  RECONCILER_GRACE: duration('RECONCILER_GRACE', '30s'),
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 50, 1, 1000),
   WORKER_HEALTH_PORT: integer('WORKER_HEALTH_PORT', 0, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -119,8 +122,14 @@ export interface AppConfig {
     endpointDisableAfterMs: number;
     /** How long a worker holds a delivery it is sending before another may take it over. */
     leaseMs: number;
+    /**
+     * Claims in a row that may end without an attempt row (the worker crashed, or something failed between
+     * claim and record) before the delivery is dead-lettered with an `internal_error` attempt.
+     */
+    maxOpenClaims: number;
   };
-  sweeper: {
+  /** The loop in every worker that reads PostgreSQL and puts back what Redis lost (see ReconcilerService). */
+  reconciler: {
     intervalMs: number;
     /** A due delivery is re-enqueued only once it has been due this long (the queue normally has it). */
     graceMs: number;
@@ -164,9 +173,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       allowedCidrs: e.DELIVERY_ALLOWED_CIDRS,
       endpointDisableAfterMs: e.ENDPOINT_DISABLE_AFTER,
-      leaseMs: e.DELIVERY_TIMEOUT_MS + 15_000,
+      leaseMs: e.DELIVERY_LEASE > 0 ? e.DELIVERY_LEASE : e.DELIVERY_TIMEOUT_MS + 15_000,
+      maxOpenClaims: e.DELIVERY_MAX_OPEN_CLAIMS,
     },
-    sweeper: { intervalMs: Math.max(e.SWEEPER_INTERVAL, 100), graceMs: e.SWEEPER_GRACE },
+    reconciler: { intervalMs: Math.max(e.RECONCILER_INTERVAL, 50), graceMs: e.RECONCILER_GRACE },
     worker: { concurrency: e.WORKER_CONCURRENCY, healthPort: e.WORKER_HEALTH_PORT },
     logLevel: e.LOG_LEVEL,
   };

@@ -11,6 +11,8 @@ import { DeliveryLogRepository } from './delivery-log.repository';
 import { EventTypeRepository } from './event-type.repository';
 import { EndpointRepository } from './endpoint.repository';
 import { AppSecretBox } from './secret-box.provider';
+import { OutboxRepository } from './outbox.repository';
+import { AdvisoryLocks } from './advisory-locks';
 
 const REPOSITORIES = [
   TenantRepository,
@@ -23,6 +25,8 @@ const REPOSITORIES = [
   EventTypeRepository,
   EndpointRepository,
   AppSecretBox,
+  OutboxRepository,
+  AdvisoryLocks,
 ];
 
 @Global()

@@ -1,17 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
+import type { HealthChange, NextDeliveryState } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 
 export type DeliveryStatusName = 'pending' | 'sending' | 'success' | 'fail' | 'canceled';
 export type AttemptTrigger = 'scheduled' | 'manual';
 
-/** What the worker needs for one attempt, loaded once the delivery is claimed. */
+/**
+ * What the worker needs for one attempt, loaded by the claim. `fence` is the claim's token: every later
+ * write about this attempt (record, park, cancel) applies only while the delivery still carries it.
+ */
 export interface ClaimedDelivery {
   id: string;
   tenantId: string;
   applicationId: string;
+  fence: number;
+  /** Attempts recorded so far (all schedules). */
   attemptCount: number;
+  /** Attempts made in the current retry schedule. */
+  retryCount: number;
+  /** Claims since the last recorded attempt, this one included. */
+  openClaims: number;
+  trigger: AttemptTrigger;
+  tenantDeleted: boolean;
   message: { id: string; eventType: string; eventId: string | null; payload: string };
   endpoint: {
     id: string;
@@ -28,15 +40,21 @@ export interface ClaimedDelivery {
   application: { id: string; uid: string | null; operational: boolean };
 }
 
-/** The outcome of one HTTP try and what it means for the delivery. */
+/** An operational webhook to raise, as an outbox row: its id and the exact JSON body `{type, data}`. */
+export interface OutboxWebhook {
+  id: string;
+  payload: string;
+}
+
+/** The outcome of one HTTP try and everything it changes, written together. */
 export interface AttemptRecord {
   id: string;
   deliveryId: string;
   tenantId: string;
   messageId: string;
   endpointId: string;
-  /** The delivery's attempt count when it was claimed. */
-  claimedAttemptCount: number;
+  /** The claim's token. */
+  fence: number;
   url: string;
   responseStatusCode: number;
   response: string;
@@ -45,30 +63,47 @@ export interface AttemptRecord {
   errorKind: string | null;
   trigger: AttemptTrigger;
   at: Date;
-  /** pending + nextAttemptAt to retry, or a final status. */
-  next: { status: 'pending'; nextAttemptAt: Date } | { status: 'success' | 'fail' };
-  /** Disable the endpoint now (410 Gone); auto-disable after ENDPOINT_DISABLE_AFTER is decided here too. */
-  disableEndpoint: boolean;
+  next: NextDeliveryState;
+  health: HealthChange;
+  /** For the disable check: 410 Gone disables at once, otherwise after failing this long. */
+  gone: boolean;
   disableAfterMs: number;
+  /** Raised only if the record applies (the delivery still carries the token). */
+  messageEvents: OutboxWebhook[];
+  /** Raised only if this attempt is the one that disables the endpoint. */
+  disabledEvent: OutboxWebhook | null;
 }
 
 export interface RecordedAttempt {
-  /** False when the delivery moved on meanwhile (another worker re-claimed an expired lease). */
+  /** False when the delivery moved on meanwhile (re-claimed after its lease, or rescheduled by a person). */
   applied: boolean;
+  /** The delivery's fence after the record, which the next attempt's job carries; null when not applied. */
+  fence: number | null;
   endpointDisabledNow: boolean;
-  endpointFailingSince: Date | null;
 }
 
+/** A delivery to put on the queue: its job carries this fence. */
 export interface DueDelivery {
   id: string;
-  attemptCount: number;
+  fence: number;
+}
+
+/** Where the reconciler's walk through due deliveries stopped. */
+export interface DueCursor {
+  nextAttemptAt: Date;
+  id: string;
 }
 
 interface ClaimRow {
   id: string;
   tenantId: string;
   applicationId: string;
+  fence: number;
   attemptCount: number;
+  retryCount: number;
+  openClaims: number;
+  trigger: AttemptTrigger;
+  tenantDeleted: boolean;
   messageId: string;
   eventType: string;
   eventId: string | null;
@@ -86,6 +121,11 @@ interface ClaimRow {
   operational: boolean;
 }
 
+/**
+ * The delivery state machine in PostgreSQL. Every change that hands out work bumps the row's `fence`, and
+ * every change made on behalf of a claim requires the claim's fence, so a stale job, a worker whose lease was
+ * taken over, or an attempt overtaken by a resend can write its attempt row but never move the delivery.
+ */
 @Injectable()
 export class DeliveryRepository {
   constructor(
@@ -94,26 +134,24 @@ export class DeliveryRepository {
   ) {}
 
   /**
-   * Takes a delivery for one attempt: pending and due, or `sending` with an expired lease (its worker
-   * died). The attempt count must match the job's, so a stale job for an earlier attempt does nothing.
+   * Takes a delivery for one attempt if the job's fence is current and the delivery is pending and due, or
+   * `sending` with an expired lease (its worker died). Returns the new fence as the claim's token.
    */
-  async claim(
-    deliveryId: string,
-    attemptCount: number,
-    leaseMs: number,
-  ): Promise<ClaimedDelivery | undefined> {
-    // One statement: take the delivery and read everything the attempt needs.
+  async claim(deliveryId: string, fence: number, leaseMs: number): Promise<ClaimedDelivery | undefined> {
     const [row] = await this.sql.query<ClaimRow>(
       `WITH claimed AS (
          UPDATE deliveries
-            SET status = 'sending', lease_until = now() + make_interval(secs => $3), updated_at = now()
-          WHERE id = $1 AND attempt_count = $2
+            SET status = 'sending', fence = fence + 1, open_claims = open_claims + 1,
+                lease_until = now() + make_interval(secs => $3), updated_at = now()
+          WHERE id = $1 AND fence = $2
             AND ((status = 'pending' AND next_attempt_at <= now() + interval '1 second')
                  OR (status = 'sending' AND lease_until < now()))
-         RETURNING id, tenant_id, application_id, message_id, endpoint_id, attempt_count
+         RETURNING id, tenant_id, application_id, message_id, endpoint_id, fence, attempt_count, retry_count,
+                   open_claims, next_trigger
        )
-       SELECT c.id, c.tenant_id AS "tenantId", c.application_id AS "applicationId",
-              c.attempt_count AS "attemptCount",
+       SELECT c.id, c.tenant_id AS "tenantId", c.application_id AS "applicationId", c.fence,
+              c.attempt_count AS "attemptCount", c.retry_count AS "retryCount", c.open_claims AS "openClaims",
+              c.next_trigger AS "trigger", t.deleted_at IS NOT NULL AS "tenantDeleted",
               m.id AS "messageId", m.event_type AS "eventType", m.event_id AS "eventId", m.payload,
               e.id AS "endpointId", e.uid AS "endpointUid", e.url, e.disabled, e.headers, e.secret,
               e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince",
@@ -121,15 +159,21 @@ export class DeliveryRepository {
          FROM claimed c
          JOIN messages m ON m.id = c.message_id
          JOIN endpoints e ON e.id = c.endpoint_id
-         JOIN applications a ON a.id = e.application_id`,
-      [deliveryId, attemptCount, leaseMs / 1000],
+         JOIN applications a ON a.id = e.application_id
+         JOIN tenants t ON t.id = c.tenant_id`,
+      [deliveryId, fence, leaseMs / 1000],
     );
     if (!row) return undefined;
     return {
       id: row.id,
       tenantId: row.tenantId,
       applicationId: row.applicationId,
+      fence: row.fence,
       attemptCount: row.attemptCount,
+      retryCount: row.retryCount,
+      openClaims: row.openClaims,
+      trigger: row.trigger,
+      tenantDeleted: row.tenantDeleted,
       message: { id: row.messageId, eventType: row.eventType, eventId: row.eventId, payload: row.payload },
       endpoint: {
         id: row.endpointId,
@@ -146,67 +190,73 @@ export class DeliveryRepository {
   }
 
   /**
-   * Parks a claimed delivery of a disabled endpoint: pending with no due time, so neither the queue nor
-   * the sweeper touches it until the endpoint is enabled again (`resumeParked`). If the endpoint was
-   * enabled again since the claim, its `resumeParked` may have run already: the delivery is left due instead,
-   * for the sweeper, rather than parked with nothing left to resume it.
+   * Parks a claimed delivery of a disabled endpoint: pending with no due time, so neither the queue nor the
+   * reconciler touches it until the endpoint is enabled again (`resumeParked`). If the endpoint was enabled
+   * again since the claim, its `resumeParked` may have run already: the delivery is left due instead, for the
+   * reconciler, rather than parked with nothing left to resume it.
    */
-  async park(deliveryId: string): Promise<void> {
-    await this.prisma.$executeRaw`
-      UPDATE deliveries d
-         SET status = 'pending', lease_until = NULL, updated_at = now(),
-             next_attempt_at = CASE WHEN e.disabled THEN NULL ELSE now() END
-        FROM endpoints e
-       WHERE d.id = ${deliveryId} AND d.status = 'sending' AND e.id = d.endpoint_id`;
+  async park(deliveryId: string, fence: number): Promise<void> {
+    await this.sql.query(
+      `UPDATE deliveries d
+          SET status = 'pending', lease_until = NULL, open_claims = 0, fence = d.fence + 1, updated_at = now(),
+              next_attempt_at = CASE WHEN e.disabled THEN NULL ELSE now() END
+         FROM endpoints e
+        WHERE d.id = $1 AND d.fence = $2 AND d.status = 'sending' AND e.id = d.endpoint_id`,
+      [deliveryId, fence],
+    );
+  }
+
+  /** Ends a claimed delivery without an attempt: its tenant was deleted. */
+  async cancel(deliveryId: string, fence: number): Promise<void> {
+    await this.sql.query(
+      `UPDATE deliveries
+          SET status = 'canceled', lease_until = NULL, next_attempt_at = NULL, open_claims = 0, fence = fence + 1,
+              updated_at = now()
+        WHERE id = $1 AND fence = $2 AND status = 'sending'`,
+      [deliveryId, fence],
+    );
   }
 
   /** Makes an endpoint's parked deliveries due now; returns them for enqueueing. */
   async resumeParked(tenantId: string, endpointId: string): Promise<DueDelivery[]> {
-    return this.prisma.$queryRaw<DueDelivery[]>`
-      UPDATE deliveries SET next_attempt_at = now(), updated_at = now()
-       WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} AND status = 'pending' AND next_attempt_at IS NULL
-      RETURNING id, attempt_count AS "attemptCount"`;
+    return this.sql.query<DueDelivery>(
+      `UPDATE deliveries SET next_attempt_at = now(), fence = fence + 1, updated_at = now()
+        WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending' AND next_attempt_at IS NULL
+       RETURNING id, fence`,
+      [tenantId, endpointId],
+    );
   }
 
-  /** The write after every try: the attempt row, the delivery's new state and the endpoint's health. */
+  /**
+   * The write after every try, in one statement: the attempt row (always: it happened), and, only if the
+   * delivery still carries the claim's fence, its next state and the operational webhooks that outcome raises
+   * (outbox rows, so they cannot be lost to a crash after the record). The endpoint's failing streak is
+   * written only when it starts or ends. Disabling, rare, is a second statement with its own event.
+   */
   async recordAttempt(a: AttemptRecord): Promise<RecordedAttempt> {
-    // One statement: the attempt row, the delivery's next state (only if this worker still holds it), and
-    // the endpoint's failure streak (written only when it changes: a streak starts or ends, or it disables).
-    const [row] = await this.sql.query<{
-      applied: number;
-      wasDisabled: boolean;
-      oldFailingSince: Date | null;
-      nowDisabled: boolean | null;
-    }>(
+    const [row] = await this.sql.query<{ fence: number | null }>(
       `WITH attempt AS (
          INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code,
                                         response, response_duration_ms, status, error_kind, trigger, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::delivery_status, $11, $12, $13)
        ), delivery AS (
          UPDATE deliveries
-            SET status = $14::delivery_status, attempt_count = $15 + 1, next_attempt_at = $16, lease_until = NULL,
-                updated_at = now()
-          WHERE id = $3 AND status = 'sending' AND attempt_count = $15
-         RETURNING id
-       ), old AS (
-         SELECT id, failing_since, disabled FROM endpoints WHERE id = $5 FOR UPDATE
+            SET status = $14::delivery_status, attempt_count = attempt_count + 1, retry_count = retry_count + 1,
+                next_attempt_at = $16, lease_until = NULL, open_claims = 0, fence = fence + 1,
+                next_trigger = 'scheduled', updated_at = now()
+          WHERE id = $3 AND fence = $15 AND status = 'sending'
+         RETURNING fence
        ), health AS (
-         UPDATE endpoints e
-            SET failing_since = CASE WHEN $17 THEN NULL ELSE COALESCE(old.failing_since, $13) END,
-                disabled = old.disabled OR (NOT $17 AND ($18 OR COALESCE(old.failing_since, $13)
-                             <= $13::timestamptz - make_interval(secs => $19)))
-           FROM old
-          WHERE e.id = old.id
-            AND CASE WHEN $17 THEN old.failing_since IS NOT NULL
-                     ELSE old.failing_since IS NULL
-                          OR (NOT old.disabled AND ($18 OR old.failing_since <= $13::timestamptz - make_interval(secs => $19)))
-                END
-         RETURNING e.disabled
+         UPDATE endpoints
+            SET failing_since = CASE WHEN $17 THEN $13::timestamptz ELSE NULL END
+          WHERE id = $5 AND (($17 AND failing_since IS NULL) OR ($18 AND failing_since IS NOT NULL))
+       ), events AS (
+         INSERT INTO outbox_events (id, tenant_id, kind, payload)
+         SELECT e.id, $2, 'operational_webhook', e.payload
+           FROM json_to_recordset($19::json) AS e(id text, payload text)
+          WHERE EXISTS (SELECT 1 FROM delivery)
        )
-       SELECT (SELECT count(*) FROM delivery)::int AS applied,
-              (SELECT disabled FROM old) AS "wasDisabled",
-              (SELECT failing_since FROM old) AS "oldFailingSince",
-              (SELECT disabled FROM health) AS "nowDisabled"`,
+       SELECT (SELECT fence FROM delivery) AS fence`,
       [
         a.id,
         a.tenantId,
@@ -222,67 +272,99 @@ export class DeliveryRepository {
         a.trigger,
         a.at,
         a.next.status,
-        a.claimedAttemptCount,
+        a.fence,
         a.next.status === 'pending' ? a.next.nextAttemptAt : null,
-        a.success,
-        a.disableEndpoint,
-        a.disableAfterMs / 1000,
+        a.health.startStreak,
+        a.health.endStreak,
+        JSON.stringify(a.messageEvents),
       ],
     );
     if (!row) throw new Error(`recording attempt ${a.id} returned nothing`);
-    return {
-      applied: row.applied === 1,
-      endpointDisabledNow: !row.wasDisabled && row.nowDisabled === true,
-      endpointFailingSince: a.success ? null : (row.oldFailingSince ?? a.at),
-    };
+    const endpointDisabledNow = a.health.disable ? await this.disableEndpoint(a) : false;
+    return { applied: row.fence !== null, fence: row.fence, endpointDisabledNow };
   }
 
   /**
-   * Deliveries that should be in the queue but may not be: due for longer than `graceMs`, or `sending`
-   * with an expired lease. The sweeper enqueues them again; deterministic job ids make that harmless.
+   * Disables the endpoint if it is still enabled and still qualifies (410 Gone, or failing since long enough:
+   * a success meanwhile ends the streak), with its `endpoint.disabled` webhook in the same statement. True
+   * when this call is the one that disabled it, so the webhook is raised once.
    */
-  async findDue(graceMs: number, limit: number): Promise<DueDelivery[]> {
-    return this.prisma.$queryRaw<DueDelivery[]>`
-      SELECT id, attempt_count AS "attemptCount" FROM deliveries
-       WHERE (status = 'pending' AND next_attempt_at <= now() - make_interval(secs => ${graceMs / 1000}))
-          OR (status = 'sending' AND lease_until < now())
-       ORDER BY next_attempt_at NULLS LAST
-       LIMIT ${limit}`;
-  }
-
-  /** The consecutive failed attempts of a delivery, newest first, up to `limit` (for operational events). */
-  async recentAttemptStatuses(deliveryId: string, limit: number): Promise<('success' | 'fail')[]> {
-    const rows = await this.prisma.deliveryAttempt.findMany({
-      where: { deliveryId },
-      orderBy: { id: 'desc' },
-      take: limit,
-      select: { status: true },
-    });
-    return rows.map((r) => (r.status === 'success' ? 'success' : 'fail'));
+  private async disableEndpoint(a: AttemptRecord): Promise<boolean> {
+    const rows = await this.sql.query<{ id: string }>(
+      `WITH disabled AS (
+         UPDATE endpoints SET disabled = true, updated_at = now()
+          WHERE id = $1 AND NOT disabled
+            AND ($2 OR COALESCE(failing_since, $3::timestamptz) <= $3::timestamptz - make_interval(secs => $4))
+         RETURNING id
+       ), event AS (
+         INSERT INTO outbox_events (id, tenant_id, kind, payload)
+         SELECT $5, $6, 'operational_webhook', $7 FROM disabled WHERE $5::text IS NOT NULL
+       )
+       SELECT id FROM disabled`,
+      [
+        a.endpointId,
+        a.gone,
+        a.at,
+        a.disableAfterMs / 1000,
+        a.disabledEvent?.id ?? null,
+        a.tenantId,
+        a.disabledEvent?.payload ?? null,
+      ],
+    );
+    return rows.length > 0;
   }
 
   /**
-   * Manual attempts (resend): makes the message × endpoint delivery due now on a fresh schedule (pending,
-   * attempt count 0) whatever its state, in one statement. A finished delivery (success, fail, canceled) is
-   * reopened, a pending one restarts its schedule, and a pair that never had a delivery (endpoint created
-   * later, or filtered out) gets one with `newId`. Jobs of the old schedule then find their attempt number
-   * gone and do nothing (`claim` requires `attempt_count = job.attempt`); an attempt in flight still records
-   * its row but no longer moves the delivery. The caller queues attempt 0 (see DeliveryRecoveryService).
+   * A page of deliveries that should be in the queue but may not be: pending and due for longer than
+   * `graceMs`, in (due time, id) order after `after`. The reconciler walks them page by page, so a long
+   * backlog is covered in turn rather than its oldest rows re-read every tick.
+   */
+  async findDue(
+    graceMs: number,
+    after: DueCursor | null,
+    limit: number,
+  ): Promise<(DueDelivery & { nextAttemptAt: Date })[]> {
+    return this.sql.query(
+      `SELECT id, fence, next_attempt_at AS "nextAttemptAt" FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now() - make_interval(secs => $1)
+          AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2::timestamptz, $3::text))
+        ORDER BY next_attempt_at, id
+        LIMIT $4`,
+      [graceMs / 1000, after?.nextAttemptAt ?? null, after?.id ?? null, limit],
+    );
+  }
+
+  /** Deliveries whose worker stopped holding them (it died mid-attempt): their lease ran out. */
+  async findExpiredLeases(limit: number): Promise<DueDelivery[]> {
+    return this.sql.query<DueDelivery>(
+      `SELECT id, fence FROM deliveries WHERE status = 'sending' AND lease_until < now()
+        ORDER BY lease_until LIMIT $1`,
+      [limit],
+    );
+  }
+
+  /**
+   * Manual attempts (resend): one more attempt of the message to the endpoint now, whatever the delivery's
+   * state, on a fresh retry schedule. History is kept: the attempt count goes on from where it is, and the
+   * fence moves, so the old schedule's jobs and an attempt in flight no longer move the delivery (the attempt
+   * in flight still writes its row). A pair that never had a delivery (endpoint created later, or filtered
+   * out) gets one with `newId`.
    */
   async reopenForManualAttempt(
     tenantId: string,
     pair: { applicationId: string; messageId: string; endpointId: string; newId: string },
   ): Promise<DueDelivery> {
-    const rows = await this.prisma.$queryRaw<DueDelivery[]>`
-      INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
-                              next_attempt_at, created_at, updated_at)
-      VALUES (${pair.newId}, ${tenantId}, ${pair.applicationId}, ${pair.messageId}, ${pair.endpointId}, 'pending', 0,
-              now(), now(), now())
-      ON CONFLICT (message_id, endpoint_id) DO UPDATE
-         SET status = 'pending', attempt_count = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
-       WHERE deliveries.tenant_id = EXCLUDED.tenant_id
-      RETURNING id, attempt_count AS "attemptCount"`;
-    const row = rows[0];
+    const [row] = await this.sql.query<DueDelivery>(
+      `INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
+                               next_attempt_at, next_trigger, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', 0, now(), 'manual', now(), now())
+       ON CONFLICT (message_id, endpoint_id) DO UPDATE
+          SET status = 'pending', retry_count = 0, open_claims = 0, next_attempt_at = now(), lease_until = NULL,
+              next_trigger = 'manual', fence = deliveries.fence + 1, updated_at = now()
+        WHERE deliveries.tenant_id = EXCLUDED.tenant_id
+       RETURNING id, fence`,
+      [pair.newId, tenantId, pair.applicationId, pair.messageId, pair.endpointId],
+    );
     if (!row) throw new Error(`delivery of ${pair.messageId} to ${pair.endpointId} is not the tenant's`);
     return row;
   }
@@ -301,7 +383,8 @@ export class DeliveryRepository {
   ): Promise<DueDelivery[]> {
     return this.prisma.$queryRaw<DueDelivery[]>`
       UPDATE deliveries d
-         SET status = 'pending', attempt_count = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
+         SET status = 'pending', retry_count = 0, open_claims = 0, next_attempt_at = now(), lease_until = NULL,
+             next_trigger = 'manual', fence = d.fence + 1, updated_at = now()
        WHERE d.status = 'fail' AND d.id IN (
              SELECT f.id FROM deliveries f JOIN messages m ON m.id = f.message_id
               WHERE f.tenant_id = ${tenantId} AND f.endpoint_id = ${endpointId} AND f.status = 'fail'
@@ -311,7 +394,7 @@ export class DeliveryRepository {
               ORDER BY f.id
               LIMIT ${limit}
                 FOR UPDATE OF f SKIP LOCKED)
-      RETURNING d.id, d.attempt_count AS "attemptCount"`;
+      RETURNING d.id, d.fence`;
   }
 
   /**
@@ -340,18 +423,18 @@ export class DeliveryRepository {
     });
   }
 
-  /** Creates deliveries of messages to one endpoint; a pair that got one meanwhile is skipped. */
+  /** Creates manual deliveries of messages to one endpoint; a pair that got one meanwhile is skipped. */
   async createForEndpoint(
     tenantId: string,
     applicationId: string,
     endpointId: string,
     deliveries: { id: string; messageId: string; nextAttemptAt: Date }[],
-  ): Promise<{ id: string; nextAttemptAt: Date | null }[]> {
+  ): Promise<(DueDelivery & { nextAttemptAt: Date | null })[]> {
     if (deliveries.length === 0) return [];
     return this.prisma.delivery.createManyAndReturn({
-      data: deliveries.map((d) => ({ ...d, tenantId, applicationId, endpointId })),
+      data: deliveries.map((d) => ({ ...d, tenantId, applicationId, endpointId, nextTrigger: 'manual' })),
       skipDuplicates: true,
-      select: { id: true, nextAttemptAt: true },
+      select: { id: true, fence: true, nextAttemptAt: true },
     });
   }
 }

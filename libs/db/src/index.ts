@@ -13,3 +13,6 @@ export * from './event-type.repository';
 export * from './endpoint.repository';
 export * from './secret-box.provider';
 export * from './old-secrets';
+export * from './outbox.repository';
+export * from './advisory-locks';
+export * from './database-errors';

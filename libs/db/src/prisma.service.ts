@@ -7,7 +7,10 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+    // Fail fast when PostgreSQL is unreachable (the API answers 503), as the pg pool of SqlService does.
+    super({
+      adapter: new PrismaPg({ connectionString: config.databaseUrl, connectionTimeoutMillis: 3_000 }),
+    });
   }
 
   // Last of the shutdown hooks: queue workers close first (beforeApplicationShutdown), and a job still

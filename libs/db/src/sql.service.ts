@@ -1,18 +1,28 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Pool, QueryResultRow } from 'pg';
+import { Pool, PoolClient, QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 
+/** Runs statements inside one transaction (see `SqlService.transaction`). */
+export interface SqlTransaction {
+  query<T extends QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
+}
+
 /**
- * Plain SQL over a pg pool, for the hot path only (auth, ingest, claim, attempt record). Prisma's offline
- * JS engine costs ~1.9 ms of CPU per query against ~0.2 ms here (docs/benchmarks.md); Prisma stays for the
- * schema, migrations and everything that is not per-event. Repositories in this lib are the only callers.
+ * Plain SQL over a pg pool, for the hot path (auth, ingest, claim, attempt record) and the reconciler. Prisma's
+ * offline JS engine costs ~1.9 ms of CPU per query against ~0.2 ms here (docs/benchmarks.md); Prisma stays for
+ * the schema, migrations and the cold paths. Repositories in this lib are the only callers.
  */
 @Injectable()
 export class SqlService implements OnApplicationShutdown {
   private readonly pool: Pool;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
+    this.pool = new Pool({
+      connectionString: config.databaseUrl,
+      max: 10,
+      // PostgreSQL down or unreachable must fail a request fast (503), not hold it until the client gives up.
+      connectionTimeoutMillis: 3_000,
+    });
     // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
   }
@@ -22,8 +32,62 @@ export class SqlService implements OnApplicationShutdown {
     return result.rows;
   }
 
+  /** BEGIN, `work`, COMMIT on one connection; ROLLBACK if `work` throws. */
+  async transaction<R>(work: (tx: SqlTransaction) => Promise<R>): Promise<R> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(transactionOn(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      // A connection that could not even roll back is not given to the next caller.
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Runs `work` only if no other process holds the named PostgreSQL advisory lock; returns undefined when
+   * another one does. The lock is held on its own connection, so a process that dies releases it.
+   */
+  async exclusively<R>(name: string, work: () => Promise<R>): Promise<R | undefined> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtext($1)) AS locked',
+        [name],
+      );
+      if (!rows[0]?.locked) return undefined;
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => {
+          broken = true;
+        });
+      }
+    } finally {
+      // A connection whose unlock failed may still hold the lock: close it, which releases it.
+      client.release(broken);
+    }
+  }
+
   /** After the queue workers have closed (see PrismaService). */
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function transactionOn(client: PoolClient): SqlTransaction {
+  return {
+    async query<T extends QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+      return (await client.query<T>(text, values)).rows;
+    },
+  };
 }

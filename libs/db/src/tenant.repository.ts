@@ -89,18 +89,57 @@ export class TenantRepository {
     return next;
   }
 
-  /** Marks the tenant deleted (its keys stop working at once); `purge` removes its rows later. */
+  /**
+   * Marks the tenant deleted (its keys stop working at once) and, in the same statement, writes the outbox
+   * row that purges its data, so no delete is left without its purge.
+   */
   async markDeleted(id: string): Promise<void> {
-    const { count } = await this.prisma.tenant.updateMany({
-      where: { id, deletedAt: null },
-      data: { deletedAt: new Date() },
-    });
-    if (count === 0) throw DomainError.notFound('Tenant');
+    const rows = await this.sql.query<{ id: string }>(
+      `WITH deleted AS (
+         UPDATE tenants SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id
+       )
+       INSERT INTO outbox_events (id, tenant_id, kind) SELECT $2, id, 'tenant_purge' FROM deleted
+       RETURNING tenant_id AS id`,
+      [id, newId('outbox')],
+    );
+    if (rows.length === 0) throw DomainError.notFound('Tenant');
   }
 
-  /** Removes a deleted tenant and everything it owns (foreign keys cascade). Idempotent. */
-  async purge(id: string): Promise<boolean> {
-    const { count } = await this.prisma.tenant.deleteMany({ where: { id, deletedAt: { not: null } } });
-    return count > 0;
+  /**
+   * One bounded step of a deleted tenant's purge: removes up to `limit` rows of the first table (children
+   * first) that still holds some, or the tenant row itself at the end. Short statements, so no long lock
+   * and no huge cascade; call again until `done`. Idempotent, and a tenant that is not deleted is untouched.
+   */
+  async purgeStep(id: string, limit: number): Promise<{ table: string; removed: number; done: boolean }> {
+    const [tenant] = await this.sql.query<{ deleted: boolean }>(
+      'SELECT deleted_at IS NOT NULL AS deleted FROM tenants WHERE id = $1',
+      [id],
+    );
+    if (!tenant) return { table: 'tenants', removed: 0, done: true };
+    if (!tenant.deleted) throw new Error(`tenant ${id} is not deleted; refusing to purge it`);
+    for (const [table, where] of PURGE_ORDER) {
+      const rows = await this.sql.query<{ n: number }>(
+        `WITH gone AS (
+           DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT $2) RETURNING 1
+         ) SELECT count(*)::int AS n FROM gone`,
+        [id, limit],
+      );
+      const removed = rows[0]?.n ?? 0;
+      if (removed > 0) return { table, removed, done: false };
+    }
+    await this.sql.query('DELETE FROM tenants WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
+    return { table: 'tenants', removed: 1, done: true };
   }
 }
+
+/** What a tenant owns, children before parents, each with an indexed way to find the tenant's rows. */
+const PURGE_ORDER: [string, string][] = [
+  ['delivery_attempts', 'tenant_id = $1'],
+  ['deliveries', 'endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $1)'],
+  ['messages', 'tenant_id = $1'],
+  ['endpoints', 'tenant_id = $1'],
+  ['event_types', 'tenant_id = $1'],
+  ['idempotency_keys', 'tenant_id = $1'],
+  ['api_keys', 'tenant_id = $1'],
+  ['applications', 'tenant_id = $1'],
+];

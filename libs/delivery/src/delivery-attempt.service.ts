@@ -3,28 +3,42 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   AppSecretBox,
   AttemptRecord,
-  AttemptTrigger,
   ClaimedDelivery,
   DeliveryRepository,
+  isDatabaseUnavailable,
+  OutboxWebhook,
   parseOldSecrets,
+  RecordedAttempt,
   unexpiredOldSecrets,
 } from '@app/db';
-import { newId, nextAttemptDelay, parseRetryAfter, webhookHeaders } from '@app/domain';
-import { deliveryJobId, JobProducer } from '@app/queue';
-import { OperationalEventsService } from './operational-events.service';
+import {
+  attemptOutcome,
+  endpointHealthChange,
+  messageEventsFor,
+  newId,
+  OperationalEventType,
+  webhookHeaders,
+} from '@app/domain';
+import { JobProducer } from '@app/queue';
+import { OutboxService } from './outbox.service';
 import { HOOKRELAY_VERSION } from './version';
 import { WebhookResponse, WebhookSender } from './webhook-sender';
 
-/** Svix sends `message.attempt.failing` once a message has failed this many attempts in a row. */
-export const FAILING_EVENT_AFTER = 4;
+export type AttemptResultName = 'skipped' | 'parked' | 'canceled' | 'success' | 'retry' | 'fail';
 
-export type AttemptOutcome = 'skipped' | 'parked' | 'success' | 'retry' | 'fail';
+/** The longest pause between two tries of a record while PostgreSQL is unreachable. */
+const RECORD_RETRY_MAX_MS = 5_000;
 
 /**
- * One attempt of one delivery: claim it, sign at send time over the exact bytes, POST, record the
- * attempt and the delivery's next state in one write, then queue the next attempt as its own delayed
- * job. A receiver's failure is data (an attempt row and a schedule); a database or Redis fault throws so
- * the queue retries the job (CONVENTIONS rule 5).
+ * One attempt of one delivery: claim it (which hands out a fence token), sign at send time over the exact
+ * bytes, POST, then record the attempt, the delivery's next state and the operational webhooks it raises in
+ * one write, and queue the next attempt as its own delayed job.
+ *
+ * Every claimed attempt ends in an attempt row or a dead letter. A receiver's failure is data (an attempt row
+ * and a schedule); a fault of ours between claim and record becomes an `internal_error` attempt; a response
+ * PostgreSQL cannot store is recorded without its body; PostgreSQL down is waited out while the lease lasts,
+ * then thrown so the queue retries (CONVENTIONS rule 5). A delivery claimed too many times in a row without
+ * any of that (the worker keeps crashing on it) is dead-lettered with an `internal_error` attempt.
  */
 @Injectable()
 export class DeliveryAttemptService {
@@ -36,37 +50,90 @@ export class DeliveryAttemptService {
     private readonly secretBox: AppSecretBox,
     private readonly sender: WebhookSender,
     private readonly jobs: JobProducer,
-    private readonly operational: OperationalEventsService,
+    private readonly outbox: OutboxService,
   ) {}
 
-  async attempt(deliveryId: string, attempt: number, trigger: AttemptTrigger): Promise<AttemptOutcome> {
-    const claimed = await this.deliveries.claim(deliveryId, attempt, this.config.delivery.leaseMs);
+  async attempt(deliveryId: string, fence: number): Promise<AttemptResultName> {
+    const claimedAt = Date.now();
+    const claimed = await this.deliveries.claim(deliveryId, fence, this.config.delivery.leaseMs);
     if (!claimed) return 'skipped';
+    if (claimed.tenantDeleted) {
+      await this.deliveries.cancel(claimed.id, claimed.fence);
+      return 'canceled';
+    }
     if (claimed.endpoint.disabled) {
-      await this.deliveries.park(deliveryId);
+      await this.deliveries.park(claimed.id, claimed.fence);
       return 'parked';
     }
-
     const at = new Date();
-    const response = await this.sender.send({
-      url: claimed.endpoint.url,
-      headers: this.headersFor(claimed, at),
-      body: claimed.message.payload,
-    });
-    const record = this.decide(claimed, response, trigger, at);
-    const recorded = await this.deliveries.recordAttempt(record);
-    if (!recorded.applied) {
-      // The delivery moved on without this attempt (re-claimed, or reopened by a resend), but the endpoint's
-      // health counted it: a disable it caused is still announced.
-      if (recorded.endpointDisabledNow && !claimed.application.operational) {
-        await this.notifyDisabled(claimed, record);
+    let record: AttemptRecord;
+    if (claimed.openClaims > this.config.delivery.maxOpenClaims) {
+      record = this.deadLetter(claimed, at);
+    } else {
+      try {
+        const response = await this.sender.send({
+          url: claimed.endpoint.url,
+          headers: this.headersFor(claimed, at),
+          body: claimed.message.payload,
+        });
+        record = this.decide(claimed, response, at);
+      } catch (error) {
+        // Ours, not the receiver's (a secret that no longer opens, a bug): an attempt row says so.
+        this.logger.error({ err: error, deliveryId }, 'attempt failed inside Hookrelay');
+        record = this.decide(claimed, internalError('Hookrelay could not send this attempt.'), at);
       }
-      return 'skipped';
     }
-
-    if (record.next.status === 'pending') await this.enqueueRetry(claimed, record.next.nextAttemptAt);
-    if (!claimed.application.operational) await this.notify(claimed, record, recorded.endpointDisabledNow);
+    const recorded = await this.persist(record, claimedAt + this.config.delivery.leaseMs);
+    if (!recorded.applied) return 'skipped';
+    if (record.next.status === 'pending') {
+      await this.jobs.enqueueDeliveries(
+        [{ id: claimed.id, fence: recorded.fence!, dueAt: record.next.nextAttemptAt }],
+        'retry',
+      );
+    }
+    if (record.messageEvents.length > 0 || recorded.endpointDisabledNow) this.outbox.drainSoon();
     return record.next.status === 'pending' ? 'retry' : record.next.status;
+  }
+
+  /**
+   * Writes the record. PostgreSQL down is retried with back-off until shortly before the lease ends (the
+   * attempt is not sent again meanwhile); a record PostgreSQL refuses is written again without the response
+   * body, as an internal error if it was not a success.
+   */
+  private async persist(record: AttemptRecord, leaseEnds: number): Promise<RecordedAttempt> {
+    try {
+      return await this.recordWhileLeased(record, leaseEnds);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      this.logger.error(
+        { err: error, deliveryId: record.deliveryId },
+        'attempt record refused; storing it without the response',
+      );
+      return this.recordWhileLeased(
+        {
+          ...record,
+          response: 'Hookrelay could not store this response.',
+          errorKind: record.success ? null : 'internal_error',
+        },
+        leaseEnds,
+      );
+    }
+  }
+
+  private async recordWhileLeased(record: AttemptRecord, leaseEnds: number): Promise<RecordedAttempt> {
+    for (let pause = 200; ; pause = Math.min(pause * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        return await this.deliveries.recordAttempt(record);
+      } catch (error) {
+        const margin = 1_000;
+        if (!isDatabaseUnavailable(error) || Date.now() + pause + margin > leaseEnds) throw error;
+        this.logger.warn(
+          { deliveryId: record.deliveryId },
+          'PostgreSQL unavailable; retrying the attempt record',
+        );
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   private headersFor(claimed: ClaimedDelivery, at: Date): Record<string, string> {
@@ -87,102 +154,96 @@ export class DeliveryAttemptService {
     };
   }
 
-  private decide(
+  private decide(claimed: ClaimedDelivery, res: WebhookResponse, at: Date): AttemptRecord {
+    const outcome = attemptOutcome(res, this.config.delivery.retryScheduleMs, claimed.retryCount, at);
+    const internal = res.errorKind === 'internal_error';
+    return this.record(claimed, res, at, {
+      ...outcome,
+      // A fault of ours says nothing about the endpoint's health.
+      health: internal
+        ? { startStreak: false, endStreak: false, disable: false }
+        : endpointHealthChange(claimed.endpoint, outcome, at, this.config.delivery.endpointDisableAfterMs),
+      events: messageEventsFor(outcome, claimed.retryCount),
+    });
+  }
+
+  /** The delivery keeps being claimed without ever recording: stop, and say why in an attempt row. */
+  private deadLetter(claimed: ClaimedDelivery, at: Date): AttemptRecord {
+    this.logger.error(
+      { deliveryId: claimed.id, claims: claimed.openClaims },
+      'delivery dead-lettered: claimed again and again without a recorded attempt',
+    );
+    const res = internalError(
+      `Hookrelay dead-lettered this delivery: ${claimed.openClaims - 1} attempts in a row ended without a result ` +
+        '(a worker crashed or failed while sending it). Resend it once the cause is fixed.',
+    );
+    return this.record(claimed, res, at, {
+      success: false,
+      gone: false,
+      next: { status: 'fail' },
+      health: { startStreak: false, endStreak: false, disable: false },
+      events: ['message.attempt.exhausted'],
+    });
+  }
+
+  private record(
     claimed: ClaimedDelivery,
     res: WebhookResponse,
-    trigger: AttemptTrigger,
     at: Date,
+    decision: Pick<AttemptRecord, 'success' | 'gone' | 'next' | 'health'> & {
+      events: OperationalEventType[];
+    },
   ): AttemptRecord {
-    const success = res.statusCode >= 200 && res.statusCode < 300;
-    const gone = res.statusCode === 410;
-    let next: AttemptRecord['next'] = { status: success ? 'success' : 'fail' };
-    if (!success && !gone) {
-      const honoursRetryAfter = res.statusCode === 429 || res.statusCode === 503;
-      const delay = nextAttemptDelay({
-        schedule: this.config.delivery.retryScheduleMs,
-        attemptsMade: claimed.attemptCount + 1,
-        retryAfterMs: honoursRetryAfter ? parseRetryAfter(res.retryAfter, at.getTime()) : undefined,
-      });
-      if (delay !== undefined) next = { status: 'pending', nextAttemptAt: new Date(at.getTime() + delay) };
-    }
-    return {
-      id: newId('attempt', at.getTime()),
-      deliveryId: claimed.id,
-      tenantId: claimed.tenantId,
-      messageId: claimed.message.id,
-      endpointId: claimed.endpoint.id,
-      claimedAttemptCount: claimed.attemptCount,
-      url: claimed.endpoint.url,
-      responseStatusCode: res.statusCode,
-      response: res.body,
-      responseDurationMs: res.durationMs,
-      success,
-      errorKind: success ? null : (res.errorKind ?? (gone ? 'gone' : 'http_status')),
-      trigger,
-      at,
-      next,
-      disableEndpoint: gone,
-      disableAfterMs: this.config.delivery.endpointDisableAfterMs,
-    };
-  }
-
-  private async enqueueRetry(claimed: ClaimedDelivery, dueAt: Date): Promise<void> {
-    const attempt = claimed.attemptCount + 1;
-    try {
-      await this.jobs.enqueue({
-        name: 'DeliveryAttemptV1',
-        data: { deliveryId: claimed.id, attempt, trigger: 'scheduled' },
-        jobId: deliveryJobId(claimed.id, attempt),
-        options: { delay: Math.max(0, dueAt.getTime() - Date.now()) },
-      });
-    } catch (error) {
-      // Recorded as pending with its due time: the sweeper queues it if this enqueue was lost.
-      this.logger.warn(
-        { err: error, deliveryId: claimed.id },
-        'could not queue the next attempt; the sweeper will',
-      );
-    }
-  }
-
-  private async notify(
-    claimed: ClaimedDelivery,
-    record: AttemptRecord,
-    endpointDisabledNow: boolean,
-  ): Promise<void> {
-    const { tenantId } = claimed;
-    const attemptsMade = claimed.attemptCount + 1;
-    const base = {
+    const attemptId = newId('attempt', at.getTime());
+    const operational = claimed.application.operational;
+    const lastAttempt = { id: attemptId, timestamp: at.toISOString(), responseStatusCode: res.statusCode };
+    const messageData = {
       appId: claimed.application.id,
       appUid: claimed.application.uid,
       msgId: claimed.message.id,
       msgEventId: claimed.message.eventId,
       endpointId: claimed.endpoint.id,
-      lastAttempt: {
-        id: record.id,
-        timestamp: record.at.toISOString(),
-        responseStatusCode: record.responseStatusCode,
-      },
+      lastAttempt,
     };
-    if (record.success && claimed.attemptCount >= FAILING_EVENT_AFTER) {
-      await this.operational.emit(tenantId, 'message.attempt.recovered', base);
-    }
-    if (!record.success && attemptsMade === FAILING_EVENT_AFTER && record.next.status === 'pending') {
-      await this.operational.emit(tenantId, 'message.attempt.failing', base);
-    }
-    if (record.next.status === 'fail') {
-      await this.operational.emit(tenantId, 'message.attempt.exhausted', base);
-    }
-    if (endpointDisabledNow) await this.notifyDisabled(claimed, record);
-  }
-
-  private async notifyDisabled(claimed: ClaimedDelivery, record: AttemptRecord): Promise<void> {
-    await this.operational.emit(claimed.tenantId, 'endpoint.disabled', {
-      appId: claimed.application.id,
-      appUid: claimed.application.uid,
+    return {
+      id: attemptId,
+      deliveryId: claimed.id,
+      tenantId: claimed.tenantId,
+      messageId: claimed.message.id,
       endpointId: claimed.endpoint.id,
-      endpointUid: claimed.endpoint.uid,
-      failSince: (claimed.endpoint.failingSince ?? record.at).toISOString(),
-      trigger: 'automatic',
-    });
+      fence: claimed.fence,
+      url: claimed.endpoint.url,
+      responseStatusCode: res.statusCode,
+      response: res.body,
+      responseDurationMs: res.durationMs,
+      success: decision.success,
+      errorKind: decision.success ? null : (res.errorKind ?? (decision.gone ? 'gone' : 'http_status')),
+      trigger: claimed.trigger,
+      at,
+      next: decision.next,
+      health: decision.health,
+      gone: decision.gone,
+      disableAfterMs: this.config.delivery.endpointDisableAfterMs,
+      // Failures of operational webhooks never raise further operational webhooks.
+      messageEvents: operational ? [] : decision.events.map((type) => webhookEvent(type, messageData)),
+      disabledEvent: operational
+        ? null
+        : webhookEvent('endpoint.disabled', {
+            appId: claimed.application.id,
+            appUid: claimed.application.uid,
+            endpointId: claimed.endpoint.id,
+            endpointUid: claimed.endpoint.uid,
+            failSince: (claimed.endpoint.failingSince ?? at).toISOString(),
+            trigger: 'automatic',
+          }),
+    };
   }
+}
+
+function internalError(body: string): WebhookResponse {
+  return { statusCode: 0, body, durationMs: 0, errorKind: 'internal_error' };
+}
+
+function webhookEvent(type: OperationalEventType, data: Record<string, unknown>): OutboxWebhook {
+  return { id: newId('outbox'), payload: JSON.stringify({ type, data }) };
 }

@@ -1,8 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { ulid } from 'ulid';
-import { DeliveryRepository, DueDelivery } from '@app/db';
+import { Injectable } from '@nestjs/common';
+import { DeliveryRepository } from '@app/db';
 import { endpointWantsMessage, newId } from '@app/domain';
-import { deliveryJobId, EnqueueRequest, JobProducer, manualDeliveryJobId } from '@app/queue';
+import { JobProducer } from '@app/queue';
 
 /** Messages created in [since, until); no `until` means up to now. */
 export interface RecoveryWindow {
@@ -27,18 +26,13 @@ const BATCH = 500;
  * messages an endpoint never got. The work is done within the request, in batches, so the answer can say
  * `finished` with a count; each batch is persisted, then queued, as at ingest.
  *
- * Design of a manual attempt. The delivery is reopened in PostgreSQL first: pending, due now, attempt count
- * reset to 0, so a resent or recovered delivery gets a fresh retry schedule and its state (what the sweeper
- * and the API read) is right even if Redis loses the job. Attempt 0 is then queued with trigger `manual`
- * under a job id unique to the request (`manualDeliveryJobId`), because the delivery's own `…-a0` job may
- * still exist (a first attempt delayed by `deliverAt`) and BullMQ would drop a second job with its id.
- * Stale jobs of the old schedule do nothing: `claim` requires the delivery's attempt count to equal the
- * job's. If the enqueue fails, the sweeper queues the due delivery (as `scheduled`).
+ * A manual attempt never rewinds history. The delivery is reopened in PostgreSQL first: pending, due now, on a
+ * fresh retry schedule, with its attempt count going on and its fence moved, so jobs of the old schedule and
+ * an attempt still in flight no longer move it (the attempt in flight still writes its row), and the new job's
+ * id is new. If the enqueue fails, the reconciler queues the due delivery.
  */
 @Injectable()
 export class DeliveryRecoveryService {
-  private readonly logger = new Logger(DeliveryRecoveryService.name);
-
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly jobs: JobProducer,
@@ -53,19 +47,18 @@ export class DeliveryRecoveryService {
     pair: { applicationId: string; messageId: string; endpointId: string },
   ): Promise<void> {
     const due = await this.deliveries.reopenForManualAttempt(tenantId, { ...pair, newId: newId('delivery') });
-    await this.enqueue([due].map((d) => this.manualJob(d, ulid())));
+    await this.jobs.enqueueDeliveries([due], 'resend');
   }
 
   /** Re-sends the endpoint's failed deliveries of messages created in the window; returns how many. */
   async recover(tenantId: string, endpointId: string, window: RecoveryWindow): Promise<number> {
-    const requestId = ulid();
     let sent = 0;
     let afterId: string | null = null;
     while (sent < RECOVERY_LIMIT) {
       const size = Math.min(BATCH, RECOVERY_LIMIT - sent);
       const batch = await this.deliveries.reopenFailed(tenantId, endpointId, window, afterId, size);
       if (batch.length === 0) break;
-      await this.enqueue(batch.map((d) => this.manualJob(d, requestId)));
+      await this.jobs.enqueueDeliveries(batch, 'recover');
       sent += batch.length;
       // A recovered delivery that fails again must not be picked up twice by this request.
       afterId = batch.reduce((max, d) => (d.id > max ? d.id : max), batch[0]!.id);
@@ -110,39 +103,13 @@ export class DeliveryRecoveryService {
         endpoint.id,
         wanted,
       );
-      await this.enqueue(
-        created.map((d) => ({
-          name: 'DeliveryAttemptV1' as const,
-          data: { deliveryId: d.id, attempt: 0, trigger: 'manual' as const },
-          // A new delivery has no earlier job: its ordinary first-attempt id, which the sweeper also uses.
-          jobId: deliveryJobId(d.id, 0),
-          options: { delay: Math.max(0, (d.nextAttemptAt ?? now).getTime() - now.getTime()) },
-        })),
+      await this.jobs.enqueueDeliveries(
+        created.map((d) => ({ id: d.id, fence: d.fence, dueAt: d.nextAttemptAt })),
+        'replay-missing',
       );
       sent += created.length;
       if (messages.length < BATCH) break;
     }
     return sent;
-  }
-
-  private manualJob(due: DueDelivery, requestId: string): EnqueueRequest<'DeliveryAttemptV1'> {
-    return {
-      name: 'DeliveryAttemptV1',
-      data: { deliveryId: due.id, attempt: due.attemptCount, trigger: 'manual' },
-      jobId: manualDeliveryJobId(due.id, due.attemptCount, requestId),
-    };
-  }
-
-  private async enqueue(jobs: EnqueueRequest<'DeliveryAttemptV1'>[]): Promise<void> {
-    if (jobs.length === 0) return;
-    try {
-      await this.jobs.enqueueBulk(jobs);
-    } catch (error) {
-      // Committed as due already: the sweeper queues them if Redis refused.
-      this.logger.warn(
-        { err: error, deliveries: jobs.length },
-        'could not queue manual attempts; the sweeper will',
-      );
-    }
   }
 }

@@ -2,22 +2,24 @@ import { Global, Module } from '@nestjs/common';
 import { WebhookSender } from './webhook-sender';
 import { MessageIngestService } from './message-ingest.service';
 import { DeliveryAttemptService } from './delivery-attempt.service';
-import { DeliverySweeperService } from './delivery-sweeper.service';
 import { OperationalEventsService } from './operational-events.service';
 import { DeliveryRecoveryService } from './delivery-recovery.service';
 import { EndpointResumeService } from './endpoint-resume.service';
+import { OutboxService } from './outbox.service';
+import { ReconcilerService } from './reconciler.service';
 
 const SERVICES = [
   WebhookSender,
   MessageIngestService,
   DeliveryAttemptService,
-  DeliverySweeperService,
   OperationalEventsService,
   DeliveryRecoveryService,
   EndpointResumeService,
+  OutboxService,
+  ReconcilerService,
 ];
 
-/** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, sweeper). */
+/** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, reconciler). */
 @Global()
 @Module({ providers: SERVICES, exports: SERVICES })
 export class DeliveryModule {}

@@ -1,7 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EndpointRepository, IngestResult, MessageRepository, NewMessage } from '@app/db';
 import { DomainError, endpointWantsMessage, newId } from '@app/domain';
-import { deliveryJobId, JobProducer } from '@app/queue';
+import { JobProducer } from '@app/queue';
 
 export interface MessageToSend {
   eventType: string;
@@ -24,12 +24,11 @@ export interface SentMessage {
 /**
  * Persist, then enqueue, then answer (CONVENTIONS rule 3). The message and one delivery per matching
  * endpoint are committed in one transaction; only then are their first attempts queued. If Redis refuses
- * the jobs, the message is still durable and the sweeper queues them later: the caller's 202 holds.
+ * the jobs, or is down, the message is still durable and the reconciler queues them later: the caller's 202
+ * holds, and it does not wait for Redis.
  */
 @Injectable()
 export class MessageIngestService {
-  private readonly logger = new Logger(MessageIngestService.name);
-
   constructor(
     private readonly messages: MessageRepository,
     private readonly endpoints: EndpointRepository,
@@ -84,30 +83,14 @@ export class MessageIngestService {
       };
     });
     const results = await this.messages.ingest(batch);
-    await this.enqueueFirstAttempts(results, now);
+    await this.enqueueFirstAttempts(results);
     return results.map((r) => ({ ...r, createdAt: now }));
   }
 
-  private async enqueueFirstAttempts(results: IngestResult[], now: Date): Promise<void> {
-    const jobs = results.flatMap((r) =>
-      r.created
-        ? r.deliveries.map((d) => ({
-            name: 'DeliveryAttemptV1' as const,
-            data: { deliveryId: d.id, attempt: 0, trigger: 'scheduled' as const },
-            jobId: deliveryJobId(d.id, 0),
-            options: { delay: Math.max(0, d.dueAt.getTime() - now.getTime()) },
-          }))
-        : [],
+  private async enqueueFirstAttempts(results: IngestResult[]): Promise<void> {
+    const deliveries = results.flatMap((r) =>
+      r.created ? r.deliveries.map((d) => ({ id: d.id, fence: 0, dueAt: d.dueAt })) : [],
     );
-    if (jobs.length === 0) return;
-    try {
-      await this.jobs.enqueueBulk(jobs);
-    } catch (error) {
-      // Durable already; the sweeper will find these deliveries due and queue them.
-      this.logger.warn(
-        { err: error, deliveries: jobs.length },
-        'enqueue failed after commit; the sweeper will retry',
-      );
-    }
+    await this.jobs.enqueueDeliveries(deliveries, 'ingest');
   }
 }

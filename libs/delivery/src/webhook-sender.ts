@@ -14,7 +14,17 @@ export interface WebhookRequest {
   body: string;
 }
 
-export type SendErrorKind = 'timeout' | 'connection' | 'blocked_address' | 'invalid_url' | 'dns' | 'tls';
+export type SendErrorKind =
+  | 'timeout'
+  | 'connection'
+  | 'blocked_address'
+  | 'invalid_url'
+  | 'dns'
+  | 'tls'
+  /** The response could not be read as HTTP (headers too large, malformed). */
+  | 'invalid_response'
+  /** A fault inside Hookrelay, not the receiver's (see DeliveryAttemptService). */
+  | 'internal_error';
 
 export interface WebhookResponse {
   /** 0 when no HTTP response arrived. */
@@ -137,7 +147,15 @@ async function readLimited(
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return storableText(Buffer.concat(chunks).subarray(0, limit));
+}
+
+/**
+ * A response body as text PostgreSQL can store: invalid UTF-8 becomes U+FFFD (TextDecoder's replacement) and
+ * so does U+0000, which a `text` column refuses. A receiver's bytes must never make its attempt unrecordable.
+ */
+export function storableText(bytes: Buffer): string {
+  return bytes.toString('utf8').replaceAll('\u0000', '\uFFFD');
 }
 
 function describeFailure(error: unknown): { body: string; errorKind: SendErrorKind } {
@@ -154,6 +172,15 @@ function describeFailure(error: unknown): { body: string; errorKind: SendErrorKi
     err instanceof errors.ConnectTimeoutError
   ) {
     return { body: 'The endpoint did not answer in time.', errorKind: 'timeout' };
+  }
+  if (err instanceof errors.HeadersOverflowError || cause instanceof errors.HeadersOverflowError) {
+    return {
+      body: 'The endpoint answered with response headers too large to read.',
+      errorKind: 'invalid_response',
+    };
+  }
+  if (err instanceof errors.HTTPParserError || cause instanceof errors.HTTPParserError) {
+    return { body: 'The endpoint answered with a malformed HTTP response.', errorKind: 'invalid_response' };
   }
   if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN') {
     return { body: `DNS lookup failed: ${cause.message}`, errorKind: 'dns' };

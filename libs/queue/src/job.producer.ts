@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
-import { JobsOptions, Queue } from 'bullmq';
-import { JobData, JobName, JOBS, QUEUES, QueueName } from './jobs';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { JobsOptions, Queue, RedisOptions as BullRedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { deliveryJobId, JobData, JobName, JOBS, QUEUES, QueueName } from './jobs';
+import { redisOptions } from './redis-connection';
 
 export interface EnqueueRequest<N extends JobName = JobName> {
   name: N;
@@ -11,21 +13,71 @@ export interface EnqueueRequest<N extends JobName = JobName> {
   options?: Omit<JobsOptions, 'jobId'>;
 }
 
-const ENQUEUE_TIMEOUT_MS = 2_000;
+/** A delivery to queue: its job carries this fence; `dueAt` in the future delays the job until then. */
+export interface DeliveryToQueue {
+  id: string;
+  fence: number;
+  dueAt?: Date | null;
+}
 
-/** The one way to put work on a queue: validates the payload against the registry, batches with addBulk. */
+/** Redis is not connected: the caller's work is committed in PostgreSQL and the reconciler will queue it. */
+export class QueueUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+/** How long an enqueue may take before its caller stops waiting (the reconciler queues it later). */
+export const ENQUEUE_TIMEOUT_MS = 500;
+
+const DELIVERY_JOB_OPTIONS: JobsOptions = {
+  // PostgreSQL keeps every attempt; a finished job is removed at once (history lives in the database).
+  removeOnComplete: true,
+  removeOnFail: true,
+  // Retries here are for infrastructure faults (a database error); receiver failures are data.
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+};
+
+/**
+ * The one way to put work on a queue: validates the payload against the registry, batches with addBulk.
+ * Its Redis connection has no offline queue: while Redis is down an enqueue fails at once instead of stalling
+ * the request that committed the work (BullMQ's own advice for producers); PostgreSQL holds the work and the
+ * reconciler queues it once Redis is back. Workers keep BullMQ's own connections, which wait for Redis.
+ */
 @Injectable()
-export class JobProducer {
+export class JobProducer implements OnApplicationShutdown {
+  private readonly logger = new Logger(JobProducer.name);
+  private readonly redis: Redis;
   private readonly queues: Record<QueueName, Queue>;
 
-  constructor(
-    @InjectQueue(QUEUES.delivery) delivery: Queue,
-    @InjectQueue(QUEUES.maintenance) maintenance: Queue,
-  ) {
-    this.queues = { delivery, maintenance };
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.redis = new Redis({
+      ...redisOptions(config.redis.url),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+    });
+    // Connection errors are reported through `ready` and the enqueue errors; ioredis keeps reconnecting.
+    this.redis.on('error', () => undefined);
+    const connection = this.redis as unknown as BullRedisOptions;
+    this.queues = {
+      delivery: new Queue(QUEUES.delivery, {
+        connection,
+        prefix: config.redis.prefix,
+        defaultJobOptions: DELIVERY_JOB_OPTIONS,
+      }),
+    };
+    for (const queue of Object.values(this.queues)) queue.on('error', () => undefined);
   }
 
-  /** The queue itself, for what the registry does not cover (job schedulers, counts). */
+  /** True while the producer's Redis connection is up. */
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** The queue itself, for what the registry does not cover (counts, the queue UI, tests). */
   queue(name: QueueName): Queue {
     return this.queues[name];
   }
@@ -34,7 +86,10 @@ export class JobProducer {
     await this.enqueueBulk([request]);
   }
 
+  /** Throws QueueUnavailableError at once while Redis is down, or after ENQUEUE_TIMEOUT_MS. */
   async enqueueBulk(requests: EnqueueRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    if (!this.ready) throw new QueueUnavailableError(`Redis is not connected (${this.redis.status})`);
     const byQueue = new Map<QueueName, Parameters<Queue['addBulk']>[0]>();
     for (const { name, data, jobId, options } of requests) {
       const definition = JOBS[name];
@@ -44,12 +99,11 @@ export class JobProducer {
       byQueue.set(definition.queue, list);
     }
     const adds = Promise.all([...byQueue].map(([queue, jobs]) => this.queues[queue].addBulk(jobs)));
-    // BullMQ waits for Redis to come back rather than failing; callers have committed their work to
-    // PostgreSQL already and must not hang on Redis, so they get an error to log and the sweeper re-queues.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Redis did not accept the jobs within ${ENQUEUE_TIMEOUT_MS} ms`)),
+        () =>
+          reject(new QueueUnavailableError(`Redis did not accept the jobs within ${ENQUEUE_TIMEOUT_MS} ms`)),
         ENQUEUE_TIMEOUT_MS,
       );
     });
@@ -60,8 +114,42 @@ export class JobProducer {
     }
   }
 
-  /** Readiness: a cheap round trip through BullMQ's own connection. */
+  /**
+   * Queues the next attempt of each delivery (the one way delivery jobs are built). Never throws: the
+   * deliveries are committed in PostgreSQL already, so a refusal is logged and the reconciler queues them.
+   * Returns whether Redis took them.
+   */
+  async enqueueDeliveries(deliveries: DeliveryToQueue[], context: string): Promise<boolean> {
+    if (deliveries.length === 0) return true;
+    const now = Date.now();
+    try {
+      await this.enqueueBulk(
+        deliveries.map((d) => ({
+          name: 'DeliveryAttemptV2' as const,
+          data: { deliveryId: d.id, fence: d.fence },
+          jobId: deliveryJobId(d.id, d.fence),
+          options: d.dueAt && d.dueAt.getTime() > now ? { delay: d.dueAt.getTime() - now } : undefined,
+        })),
+      );
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { err: error, deliveries: deliveries.length, context },
+        'could not queue deliveries; the reconciler will',
+      );
+      return false;
+    }
+  }
+
+  /** Readiness: a round trip on the producer's connection (fails at once while Redis is down). */
   async ping(): Promise<void> {
-    await this.queues.maintenance.getJobCounts('wait');
+    await this.redis.ping();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Disconnecting first also stops ioredis reconnecting to a Redis that is down, which would keep the
+    // process alive; the queues share this connection, so closing them only drops their listeners.
+    this.redis.disconnect();
+    await Promise.all(Object.values(this.queues).map((q) => q.close()));
   }
 }

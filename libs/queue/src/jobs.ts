@@ -3,36 +3,27 @@ import { z } from 'zod';
 /**
  * The typed job registry: every job the platform runs, its queue and its payload schema. Jobs carry ids
  * only, never secrets or bodies; the worker reloads what it needs from PostgreSQL. A job's name is
- * versioned so a payload change ships as a new name while old jobs drain.
+ * versioned so a payload change ships as a new name while old jobs drain. Periodic work (the reconciler,
+ * purges) is not a job: it runs from PostgreSQL, so it survives whatever Redis loses.
  */
 export const QUEUES = {
   /** One job per delivery attempt; a failing endpoint's next attempt is its own delayed job. */
   delivery: 'delivery',
-  /** Housekeeping: purges, the sweeper. */
-  maintenance: 'maintenance',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const JOBS = {
-  /** One HTTP attempt of a delivery. `attempt` is the delivery's attempt count the job was made for. */
-  DeliveryAttemptV1: {
+  /**
+   * One HTTP attempt of a delivery. `fence` is the delivery's fence when the attempt was scheduled: a job
+   * whose fence is no longer the delivery's (it was claimed or rescheduled since) does nothing.
+   */
+  DeliveryAttemptV2: {
     queue: QUEUES.delivery,
     schema: z.object({
       deliveryId: z.string().min(1),
-      attempt: z.number().int().min(0),
-      trigger: z.enum(['scheduled', 'manual']),
+      fence: z.number().int().min(0),
     }),
-  },
-  /** Re-enqueues deliveries that are due but not queued (Redis lost them) or whose worker died. */
-  SweepDeliveriesV1: {
-    queue: QUEUES.maintenance,
-    schema: z.object({}),
-  },
-  /** Removes a deleted tenant's rows. */
-  TenantPurgeV1: {
-    queue: QUEUES.maintenance,
-    schema: z.object({ tenantId: z.string().min(1) }),
   },
 } as const satisfies Record<string, { queue: QueueName; schema: z.ZodType }>;
 
@@ -47,16 +38,11 @@ export function jobNamesOf(queue: QueueName): JobName[] {
   return (Object.keys(JOBS) as JobName[]).filter((name) => JOBS[name].queue === queue);
 }
 
-/** The job id of a delivery attempt: the same attempt is never queued twice while its job exists. */
-export function deliveryJobId(deliveryId: string, attempt: number): string {
-  return `${deliveryId}-a${attempt}`;
-}
-
 /**
- * The job id of a manual attempt (resend, recover), unique per request: a job of the delivery's earlier
- * schedule with the same attempt number (a delayed first attempt, say) may still exist and would swallow a
- * `deliveryJobId` enqueue. Two jobs for one attempt are harmless: only one claims it.
+ * The job id of a delivery attempt. Every scheduling of a delivery moves its fence, so each schedule has its
+ * own id: a new schedule is never swallowed by a job of an old one, and queueing the same schedule twice (the
+ * reconciler after a lost enqueue) is harmless while its job exists.
  */
-export function manualDeliveryJobId(deliveryId: string, attempt: number, requestId: string): string {
-  return `${deliveryJobId(deliveryId, attempt)}-m${requestId}`;
+export function deliveryJobId(deliveryId: string, fence: number): string {
+  return `${deliveryId}-f${fence}`;
 }

@@ -17,8 +17,8 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     DELIVERY_RETRY_SCHEDULE: '50ms,100ms,200ms',
     DELIVERY_TIMEOUT_MS: '2000',
     DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8,::1/128',
-    SWEEPER_INTERVAL: '200ms',
-    SWEEPER_GRACE: '300ms',
+    RECONCILER_INTERVAL: '200ms',
+    RECONCILER_GRACE: '300ms',
     ...overrides,
   });
 }

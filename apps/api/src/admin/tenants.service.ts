@@ -10,7 +10,6 @@ import {
   TenantSettings,
 } from '@app/db';
 import { apiKeyHashKey, issueApiKey } from '@app/domain';
-import { JobProducer } from '@app/queue';
 
 const DEFAULT_KEY_NAME = 'default';
 
@@ -22,7 +21,6 @@ export class TenantsService {
   constructor(
     private readonly tenants: TenantRepository,
     private readonly apiKeys: ApiKeyRepository,
-    private readonly jobs: JobProducer,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.hashKey = apiKeyHashKey(config.encryptionKey);
@@ -42,10 +40,9 @@ export class TenantsService {
     return this.tenants.find(id);
   }
 
-  /** The tenant disappears (and its keys stop working) at once; its data is purged by the worker. */
+  /** The tenant disappears (and its keys stop working) at once; the workers' reconciler purges its data. */
   async delete(id: string): Promise<void> {
     await this.tenants.markDeleted(id);
-    await this.jobs.enqueue({ name: 'TenantPurgeV1', data: { tenantId: id }, jobId: `purge-${id}` });
   }
 
   settings(tenantId: string): Promise<TenantSettings> {

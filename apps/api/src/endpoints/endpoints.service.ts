@@ -9,8 +9,8 @@ import {
   Page,
   PageQuery,
 } from '@app/db';
-import { EndpointResumeService, OPERATIONAL_EVENT_TYPES } from '@app/delivery';
-import { generateEndpointSecret, isId, ValidationError } from '@app/domain';
+import { EndpointResumeService } from '@app/delivery';
+import { generateEndpointSecret, isId, OPERATIONAL_EVENT_TYPES, ValidationError } from '@app/domain';
 import {
   EndpointHeadersPatchInDto,
   EndpointInDto,

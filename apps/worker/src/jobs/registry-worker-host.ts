@@ -1,7 +1,7 @@
 import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
-import { isJobName, JobName, JOBS } from '@app/queue';
+import { isJobName, JobData, JobName, JOBS } from '@app/queue';
 import type { JobHandler, JobHandlers } from './job-handlers';
 
 /**
@@ -28,8 +28,17 @@ export abstract class RegistryWorkerHost extends WorkerHost implements BeforeApp
     if (!parsed.success) {
       throw new UnrecoverableError(`Job ${job.name} has an invalid payload: ${parsed.error.message}`);
     }
-    // A handler indexed by a union of names is not callable with the union of payloads without this cast.
-    const handler = this.handlers[job.name] as JobHandler<JobName>;
-    return handler(parsed.data, job);
+    return runHandler(this.handlers, job.name, parsed.data, job);
   }
+}
+
+/** Generic over the name, so a handler is called with its own payload type, whatever the registry holds. */
+function runHandler<N extends JobName>(
+  handlers: JobHandlers,
+  name: N,
+  data: JobData<N>,
+  job: Job,
+): Promise<unknown> {
+  const handler: JobHandler<N> = handlers[name];
+  return handler(data, job);
 }

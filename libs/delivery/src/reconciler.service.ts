@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { AdvisoryLocks, DeliveryRepository, DueCursor } from '@app/db';
+import { JobProducer } from '@app/queue';
+import { OutboxService } from './outbox.service';
+
+/** Rows read per page, and pages per tick: a backlog is walked in turn, a bounded amount per tick. */
+const PAGE = 1_000;
+const PAGES_PER_TICK = 5;
+
+export interface ReconcileReport {
+  /** Deliveries put back on the queue: due ones and expired leases. */
+  requeued: number;
+  /** Outbox rows carried out (operational webhooks sent, purges finished). */
+  outbox: number;
+  /** False when another worker held the lock for this tick's delivery scan. */
+  scanned: boolean;
+}
+
+/**
+ * Nothing is lost between PostgreSQL and Redis. PostgreSQL is the source of truth and this loop reads it,
+ * so it works whatever Redis lost (a restart without AOF, FLUSHALL, a failover to an empty replica): every
+ * worker process runs it (see ReconcilerLoop), coordinated through a PostgreSQL advisory lock so one scans
+ * at a time. Each tick it
+ * - queues again the deliveries that have been due for longer than the grace (their job was lost, or an
+ *   enqueue after commit failed), walking the backlog page by page from where the last tick stopped;
+ * - queues again the deliveries whose worker died mid-attempt (lease expired);
+ * - carries out the outbox: operational webhooks and tenant purges.
+ * A delivery's job id carries its fence, so queueing one that is still queued is harmless, and one that was
+ * claimed meanwhile has a new fence and is not queued twice.
+ */
+@Injectable()
+export class ReconcilerService {
+  private cursor: DueCursor | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly deliveries: DeliveryRepository,
+    private readonly jobs: JobProducer,
+    private readonly locks: AdvisoryLocks,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  async tick(): Promise<ReconcileReport> {
+    const requeued = await this.locks.exclusively('hookrelay:reconciler', () => this.requeue());
+    const outbox = await this.outbox.drain();
+    return { requeued: requeued ?? 0, outbox, scanned: requeued !== undefined };
+  }
+
+  private async requeue(): Promise<number> {
+    // While Redis is down there is nothing to do; the walk resumes where it was once Redis is back.
+    if (!this.jobs.ready) return 0;
+    const expired = await this.deliveries.findExpiredLeases(PAGE);
+    let requeued = (await this.jobs.enqueueDeliveries(expired, 'reconciler')) ? expired.length : 0;
+    for (let page = 0; page < PAGES_PER_TICK; page++) {
+      const due = await this.deliveries.findDue(this.config.reconciler.graceMs, this.cursor, PAGE);
+      if (!(await this.jobs.enqueueDeliveries(due, 'reconciler'))) return requeued;
+      requeued += due.length;
+      const last = due[due.length - 1];
+      // The end of the backlog: the next walk starts from its beginning again.
+      this.cursor = last && due.length === PAGE ? { nextAttemptAt: last.nextAttemptAt, id: last.id } : null;
+      if (!this.cursor) break;
+    }
+    return requeued;
+  }
+}
