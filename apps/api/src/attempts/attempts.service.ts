@@ -17,9 +17,12 @@ import {
   AttemptListByEndpointQueryDto,
   AttemptListByMsgQueryDto,
   MESSAGE_STATUS,
+  messageEndpointOutSchema,
   MessageStatusName,
   TRIGGER_TYPE,
 } from './attempt.dto';
+import type { HandlerOut } from '../common/handler-out';
+import { toEndpointCoreOut } from '../endpoints/endpoint.out';
 import { assertEndpointEnabled } from '../common/endpoint-enabled';
 import { MessageOut, toMessageOut } from '../messages/message.out';
 
@@ -41,21 +44,10 @@ export interface MessageAttemptOut extends StatusOut {
   msg?: MessageOut;
 }
 
-export interface MessageEndpointOut extends StatusOut {
-  id: string;
-  uid: string | null;
-  url: string;
-  description: string;
-  version: number;
-  disabled: boolean;
-  filterTypes: string[] | null;
-  channels: string[] | null;
-  throttleRate: number | null;
-  rateLimit: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-  nextAttempt: Date | null;
-}
+export type MessageEndpointOut = HandlerOut<
+  typeof messageEndpointOutSchema,
+  'createdAt' | 'updatedAt' | 'nextAttempt'
+>;
 
 export interface EndpointMessageOut extends MessageOut, StatusOut {
   nextAttempt: Date | null;
@@ -219,22 +211,7 @@ function attemptOut(a: AttemptLogRecord, withContent: boolean): MessageAttemptOu
 }
 
 function destinationOut(d: DestinationRecord): MessageEndpointOut {
-  return {
-    id: d.id,
-    uid: d.uid,
-    url: d.url,
-    description: d.description,
-    version: d.version,
-    disabled: d.disabled,
-    filterTypes: d.filterTypes.length > 0 ? d.filterTypes : null,
-    channels: d.channels.length > 0 ? d.channels : null,
-    throttleRate: d.throttleRate,
-    rateLimit: d.throttleRate,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    ...status(d.status),
-    nextAttempt: d.nextAttemptAt,
-  };
+  return { ...toEndpointCoreOut(d), ...status(d.status), nextAttempt: d.nextAttemptAt };
 }
 
 function endpointMessageOut(m: EndpointMessageRecord): EndpointMessageOut {

@@ -2,9 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { TenantId, TenantOnly } from '../auth/auth.decorators';
-import { MessageInDto, MessageListQueryDto, MessageOutDto } from './message.dto';
+import { MessageContentQueryDto, MessageInDto, MessageListQueryDto, MessageOutDto } from './message.dto';
 import { MessagesService } from './messages.service';
 
+/** `appId` takes the application's id or uid, `msgId` the message's id or eventId. */
 @ApiTags('Message')
 @ApiBearerAuth('tenant')
 @TenantOnly()
@@ -20,9 +21,10 @@ export class MessagesController {
     @TenantId() tenantId: string,
     @Param('appId') appId: string,
     @Body() body: MessageInDto,
+    @Query() query: MessageContentQueryDto,
     @Req() request: FastifyRequest & { rawBody?: Buffer },
   ) {
-    return this.messages.create(tenantId, appId, body, request.rawBody);
+    return this.messages.create(tenantId, appId, body, request.rawBody, query.with_content ?? true);
   }
 
   @Get()
@@ -33,7 +35,12 @@ export class MessagesController {
 
   @Get(':msgId')
   @ApiOkResponse({ type: MessageOutDto })
-  get(@TenantId() tenantId: string, @Param('appId') appId: string, @Param('msgId') msgId: string) {
-    return this.messages.get(tenantId, appId, msgId);
+  get(
+    @TenantId() tenantId: string,
+    @Param('appId') appId: string,
+    @Param('msgId') msgId: string,
+    @Query() query: MessageContentQueryDto,
+  ) {
+    return this.messages.get(tenantId, appId, msgId, query.with_content ?? true);
   }
 }

@@ -155,6 +155,111 @@ describe('messages API', () => {
     expect((await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, { strict: 1 })).status).toBe(422);
   });
 
+  describe('with_content', () => {
+    const payload = { secret: 'shh', n: 1 };
+
+    it('shows the payload when absent or true, and `{}` when false, on create, get and list', async () => {
+      const app = (await svix.application.create({ name: 'content' })).id;
+      const created = await post({ eventType: 'a.b', payload }, app);
+      expect(created.body.payload).toEqual(payload);
+      const createdTrue = await tenant.client.post(`/api/v1/app/${app}/msg?with_content=true`, {
+        eventType: 'a.b',
+        payload,
+      });
+      expect(createdTrue.body.payload).toEqual(payload);
+      const createdFalse = await tenant.client.post(`/api/v1/app/${app}/msg?with_content=false`, {
+        eventType: 'a.b',
+        payload,
+      });
+      expect(createdFalse.status).toBe(202);
+      expect(createdFalse.body).toMatchObject({ eventType: 'a.b', payload: {} });
+
+      const id = createdFalse.body.id as string;
+      for (const [query, expected] of [
+        ['', payload],
+        ['?with_content=true', payload],
+        ['?with_content=false', {}],
+      ] as const) {
+        expect((await tenant.client.get(`/api/v1/app/${app}/msg/${id}${query}`)).body.payload).toEqual(
+          expected,
+        );
+        const page = await tenant.client.get(`/api/v1/app/${app}/msg${query}`);
+        expect(page.body.data.map((m: { payload: unknown }) => m.payload)).toEqual([
+          expected,
+          expected,
+          expected,
+        ]);
+      }
+      // What was stored is the payload, whatever the answer showed.
+      expect((await svix.message.get(app, id)).payload).toEqual(payload);
+    });
+
+    it.each([
+      [
+        'create',
+        (app: string) =>
+          tenant.client.post(`/api/v1/app/${app}/msg?with_content=maybe`, { eventType: 'a', payload: {} }),
+      ],
+      [
+        'get',
+        (app: string) =>
+          tenant.client.get(`/api/v1/app/${app}/msg/msg_2xxxxxxxxxxxxxxxxxxxxxxxxxx?with_content=maybe`),
+      ],
+      ['list', (app: string) => tenant.client.get(`/api/v1/app/${app}/msg?with_content=maybe`)],
+    ])('refuses with_content=maybe on %s with 422 naming it', async (_, send) => {
+      const app = (await svix.application.create({ name: 'maybe' })).id;
+      const res = await send(app);
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toEqual([
+        { loc: ['query', 'with_content'], msg: 'with_content must be true or false', type: 'invalid_value' },
+      ]);
+      expect((await tenant.client.get(`/api/v1/app/${app}/msg`)).body.data).toEqual([]);
+    });
+  });
+
+  describe('request fields', () => {
+    it('refuses a field it does not know with 422 unknown_field, also inside application, storing nothing', async () => {
+      const app = (await svix.application.create({ name: 'strict' })).id;
+      const top = await post({ eventType: 'a', payload: {}, channel: 'eu' }, app);
+      expect(top.status).toBe(422);
+      expect(top.body).toEqual({
+        code: 'unknown_field',
+        detail: [
+          { loc: ['body', 'channel'], msg: expect.stringContaining('channel'), type: 'unknown_field' },
+        ],
+      });
+      const nested = await post(
+        { eventType: 'a', payload: {}, application: { name: 'x', colour: 'red' } },
+        'nested-new',
+      );
+      expect(nested.status).toBe(422);
+      expect(nested.body.detail).toEqual([
+        expect.objectContaining({ loc: ['body', 'application', 'colour'] }),
+      ]);
+      // Mixed with another problem, the code is the generic one and both are listed.
+      const mixed = await post({ eventType: 'a', channel: 'eu' }, app);
+      expect(mixed.body.code).toBe('validation_error');
+      expect(mixed.body.detail.map((d: { type: string }) => d.type).sort()).toEqual([
+        'missing',
+        'unknown_field',
+      ]);
+      expect((await tenant.client.get(`/api/v1/app/${app}/msg`)).body.data).toEqual([]);
+      expect((await tenant.client.get('/api/v1/app/nested-new')).status).toBe(404);
+    });
+
+    it('accepts the fields an svix SDK sends that Hookrelay knowingly ignores', async () => {
+      const res = await post({
+        eventType: 'a',
+        payload: { x: 1 },
+        payloadRetentionPeriod: 5,
+        payloadRetentionHours: 12,
+        transformationsParams: { anything: true },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body.payload).toEqual({ x: 1 });
+    });
+  });
+
   it('rejects a payload over the limit with 413', async () => {
     const res = await post({ eventType: 'big', payload: { blob: 'x'.repeat(3000) } });
     expect(res.status).toBe(413);

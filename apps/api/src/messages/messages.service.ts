@@ -28,7 +28,13 @@ export class MessagesService {
    * Stores the payload as the exact JSON text the tenant sent (from the raw body), so every attempt signs
    * and sends those bytes. The 202 is given only once the message and its deliveries are committed.
    */
-  async create(tenantId: string, appIdOrUid: string, input: MessageInDto, rawBody: Buffer | undefined) {
+  async create(
+    tenantId: string,
+    appIdOrUid: string,
+    input: MessageInDto,
+    rawBody: Buffer | undefined,
+    withContent = true,
+  ): Promise<MessageOut> {
     const app = await this.resolveApplication(tenantId, appIdOrUid, input);
     await this.checkEventType(tenantId, input.eventType);
     const payload =
@@ -53,7 +59,7 @@ export class MessagesService {
       id: sent.id,
       eventType: input.eventType,
       eventId: input.eventId ?? null,
-      payload: input.payload,
+      payload: withContent ? input.payload : {},
       channels: input.channels ?? null,
       tags: input.tags ?? null,
       deliverAt: input.deliverAt ?? null,
@@ -73,9 +79,14 @@ export class MessagesService {
     return mapPage(page, (m) => toMessageOut(m, query.with_content ?? true));
   }
 
-  async get(tenantId: string, appIdOrUid: string, msgIdOrEventId: string): Promise<MessageOut> {
+  async get(
+    tenantId: string,
+    appIdOrUid: string,
+    msgIdOrEventId: string,
+    withContent = true,
+  ): Promise<MessageOut> {
     const app = await this.applications.find(tenantId, appIdOrUid);
-    return toMessageOut(await this.messages.find(tenantId, app.id, msgIdOrEventId));
+    return toMessageOut(await this.messages.find(tenantId, app.id, msgIdOrEventId), withContent);
   }
 
   /** Svix accepts any event type; a tenant can ask for its catalogue to be enforced. */
