@@ -96,6 +96,8 @@ export class DeliveryRepository {
   /**
    * Takes a delivery for one attempt: pending and due, or `sending` with an expired lease (its worker
    * died). The attempt count must match the job's, so a stale job for an earlier attempt does nothing.
+   * A delivery whose message was expunged is canceled instead of claimed (a resend or recover that raced the
+   * expunge may have reopened it), so no attempt ever sends an expunged message.
    */
   async claim(
     deliveryId: string,
@@ -105,12 +107,16 @@ export class DeliveryRepository {
     // One statement: take the delivery and read everything the attempt needs.
     const [row] = await this.sql.query<ClaimRow>(
       `WITH claimed AS (
-         UPDATE deliveries
-            SET status = 'sending', lease_until = now() + make_interval(secs => $3), updated_at = now()
-          WHERE id = $1 AND attempt_count = $2
-            AND ((status = 'pending' AND next_attempt_at <= now() + interval '1 second')
-                 OR (status = 'sending' AND lease_until < now()))
-         RETURNING id, tenant_id, application_id, message_id, endpoint_id, attempt_count
+         UPDATE deliveries d
+            SET status = CASE WHEN x.expunged_at IS NULL THEN 'sending' ELSE 'canceled' END::delivery_status,
+                lease_until = CASE WHEN x.expunged_at IS NULL THEN now() + make_interval(secs => $3) END,
+                next_attempt_at = CASE WHEN x.expunged_at IS NULL THEN d.next_attempt_at END,
+                updated_at = now()
+           FROM messages x
+          WHERE d.id = $1 AND d.attempt_count = $2 AND x.id = d.message_id
+            AND ((d.status = 'pending' AND d.next_attempt_at <= now() + interval '1 second')
+                 OR (d.status = 'sending' AND d.lease_until < now()))
+         RETURNING d.id, d.tenant_id, d.application_id, d.message_id, d.endpoint_id, d.attempt_count, d.status
        )
        SELECT c.id, c.tenant_id AS "tenantId", c.application_id AS "applicationId",
               c.attempt_count AS "attemptCount",
@@ -121,7 +127,8 @@ export class DeliveryRepository {
          FROM claimed c
          JOIN messages m ON m.id = c.message_id
          JOIN endpoints e ON e.id = c.endpoint_id
-         JOIN applications a ON a.id = e.application_id`,
+         JOIN applications a ON a.id = e.application_id
+        WHERE c.status = 'sending'`,
       [deliveryId, attemptCount, leaseMs / 1000],
     );
     if (!row) return undefined;
@@ -289,8 +296,8 @@ export class DeliveryRepository {
 
   /**
    * Recover: reopens, as `reopenForManualAttempt` does, up to `limit` failed deliveries of an endpoint whose
-   * message was created in [since, until), in id order after `afterId`. Rows another transaction holds are
-   * skipped rather than waited for.
+   * message was created in [since, until) and was not expunged, in id order after `afterId`. Rows another
+   * transaction holds are skipped rather than waited for.
    */
   async reopenFailed(
     tenantId: string,
@@ -305,7 +312,7 @@ export class DeliveryRepository {
        WHERE d.status = 'fail' AND d.id IN (
              SELECT f.id FROM deliveries f JOIN messages m ON m.id = f.message_id
               WHERE f.tenant_id = ${tenantId} AND f.endpoint_id = ${endpointId} AND f.status = 'fail'
-                AND m.created_at >= ${window.since}
+                AND m.created_at >= ${window.since} AND m.expunged_at IS NULL
                 ${window.until ? Prisma.sql`AND m.created_at < ${window.until}` : Prisma.empty}
                 ${afterId ? Prisma.sql`AND f.id > ${afterId}` : Prisma.empty}
               ORDER BY f.id
@@ -316,7 +323,7 @@ export class DeliveryRepository {
 
   /**
    * Replay-missing: messages of an application created in [since, until) that have no delivery to the
-   * endpoint, in id order after `afterId`, with what the endpoint's filters need.
+   * endpoint and still have their content, in id order after `afterId`, with what the endpoint's filters need.
    */
   findMessagesWithoutDelivery(
     tenantId: string,
@@ -331,6 +338,7 @@ export class DeliveryRepository {
         tenantId,
         applicationId,
         createdAt: { gte: window.since, ...(window.until ? { lt: window.until } : {}) },
+        expungedAt: null,
         ...(afterId ? { id: { gt: afterId } } : {}),
         deliveries: { none: { endpointId } },
       },

@@ -12,6 +12,7 @@ import {
   PageQuery,
 } from '@app/db';
 import { DeliveryRecoveryService } from '@app/delivery';
+import { DomainError } from '@app/domain';
 import {
   AttemptedMessagesQueryDto,
   AttemptListByEndpointQueryDto,
@@ -153,11 +154,22 @@ export class AttemptsService {
   /**
    * One more attempt now, trigger `manual`, even after success or failure; a message the endpoint never had
    * a delivery for (created later, or filtered out) gets one, since filters do not apply to a manual resend.
-   * A disabled endpoint is refused (409 `endpoint_disabled`).
+   * A disabled endpoint is refused (409 `endpoint_disabled`), and so is a message whose content was expunged
+   * (409 `message_expunged`): there is nothing left to send.
    */
   async resend(tenantId: string, appIdOrUid: string, msgIdOrEventId: string, endpointIdOrUid: string) {
-    const { applicationId, messageId } = await this.resolveMessage(tenantId, appIdOrUid, msgIdOrEventId);
+    const { applicationId, messageId, expungedAt } = await this.resolveMessage(
+      tenantId,
+      appIdOrUid,
+      msgIdOrEventId,
+    );
     const endpoint = await this.endpoints.find(tenantId, applicationId, endpointIdOrUid);
+    if (expungedAt) {
+      throw DomainError.conflict(
+        'message_expunged',
+        `Message ${messageId} cannot be resent: its content was expunged at ${expungedAt.toISOString()}.`,
+      );
+    }
     assertEndpointEnabled(endpoint);
     await this.recovery.resend(tenantId, { applicationId, messageId, endpointId: endpoint.id });
     return {};
@@ -171,7 +183,7 @@ export class AttemptsService {
   private async resolveMessage(tenantId: string, appIdOrUid: string, msgIdOrEventId: string) {
     const app = await this.applications.find(tenantId, appIdOrUid);
     const message = await this.messages.find(tenantId, app.id, msgIdOrEventId);
-    return { applicationId: app.id, messageId: message.id };
+    return { applicationId: app.id, messageId: message.id, expungedAt: message.expungedAt };
   }
 }
 

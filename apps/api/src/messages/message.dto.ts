@@ -3,6 +3,9 @@ import { createZodDto } from 'nestjs-zod';
 import { pageQuerySchema } from '../common/pagination.dto';
 import { knownField } from '../common/ignored-fields';
 import { isoDateSchema, orderSchema, withContentQuery } from '../common/svix-fields';
+
+/** Messages one bulk-expunge call may name (Svix sets no bound; a request must have one). */
+export const MAX_BULK_EXPUNGE = 1000;
 import { applicationInSchema } from '../applications/application.dto';
 
 const token = (field: string, max: number) =>
@@ -45,6 +48,31 @@ const messageIn = z.strictObject({
 export class MessageInDto extends createZodDto(messageIn) {}
 
 export class MessageContentQueryDto extends createZodDto(z.object({ with_content: withContentQuery })) {}
+
+/** Svix's BulkExpungeContentsIn: ids or eventIds of the application's messages; absent means none, as Svix. */
+export class MessageBulkExpungeInDto extends createZodDto(
+  z
+    .strictObject({
+      ids: z
+        .array(
+          z
+            .string()
+            .min(1, 'ids must not contain empty strings')
+            .max(256, 'each id must be at most 256 characters'),
+        )
+        .max(MAX_BULK_EXPUNGE, `ids may have at most ${MAX_BULK_EXPUNGE} items`)
+        .default([]),
+    })
+    .default({ ids: [] }),
+) {}
+
+export class MessageBulkExpungeOutDto extends createZodDto(
+  z.object({
+    results: z
+      .record(z.string(), z.enum(['expunged', 'not-found']))
+      .describe('Each id or eventId asked for: expunged, or not-found in this application.'),
+  }),
+) {}
 
 const list = (item: z.ZodString) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(item).max(50)).optional();

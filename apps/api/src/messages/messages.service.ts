@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   ApplicationRepository,
   EventTypeRepository,
+  ExpungeOutcome,
   mapPage,
   MessageRepository,
   Page,
@@ -87,6 +88,26 @@ export class MessagesService {
   ): Promise<MessageOut> {
     const app = await this.applications.find(tenantId, appIdOrUid);
     return toMessageOut(await this.messages.find(tenantId, app.id, msgIdOrEventId), withContent);
+  }
+
+  /**
+   * Svix's content expunge: the payload becomes `{}` for good and the deliveries still to come are canceled
+   * (see MessageRepository.expunge). Ids or eventIds; ones not in the application are reported `not-found`.
+   */
+  async expunge(
+    tenantId: string,
+    appIdOrUid: string,
+    idsOrEventIds: readonly string[],
+  ): Promise<{ results: Record<string, ExpungeOutcome> }> {
+    const app = await this.applications.find(tenantId, appIdOrUid);
+    const outcomes = await this.messages.expunge(tenantId, app.id, idsOrEventIds);
+    return { results: Object.fromEntries(outcomes) };
+  }
+
+  /** The single-message form: 404 when the message is not the application's. */
+  async expungeOne(tenantId: string, appIdOrUid: string, msgIdOrEventId: string): Promise<void> {
+    const { results } = await this.expunge(tenantId, appIdOrUid, [msgIdOrEventId]);
+    if (results[msgIdOrEventId] !== 'expunged') throw DomainError.notFound('Message');
   }
 
   /** Svix accepts any event type; a tenant can ask for its catalogue to be enforced. */
