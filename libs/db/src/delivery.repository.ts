@@ -23,7 +23,8 @@ export interface ClaimedDelivery {
   /** Claims since the last recorded attempt, this one included. */
   openClaims: number;
   trigger: AttemptTrigger;
-  tenantDeleted: boolean;
+  /** The tenant was deleted, or the message's content expunged, since the delivery was scheduled: cancel it. */
+  canceled: boolean;
   message: { id: string; eventType: string; eventId: string | null; payload: string };
   endpoint: {
     id: string;
@@ -104,6 +105,7 @@ interface ClaimRow {
   openClaims: number;
   trigger: AttemptTrigger;
   tenantDeleted: boolean;
+  messageExpunged: boolean;
   messageId: string;
   eventType: string;
   eventId: string | null;
@@ -136,6 +138,8 @@ export class DeliveryRepository {
   /**
    * Takes a delivery for one attempt if the job's fence is current and the delivery is pending and due, or
    * `sending` with an expired lease (its worker died). Returns the new fence as the claim's token.
+   * A delivery whose tenant was deleted or whose message was expunged is claimed only to be canceled
+   * (a resend or recover that raced the expunge may have reopened it), so none is ever sent.
    */
   async claim(deliveryId: string, fence: number, leaseMs: number): Promise<ClaimedDelivery | undefined> {
     const [row] = await this.sql.query<ClaimRow>(
@@ -152,6 +156,7 @@ export class DeliveryRepository {
        SELECT c.id, c.tenant_id AS "tenantId", c.application_id AS "applicationId", c.fence,
               c.attempt_count AS "attemptCount", c.retry_count AS "retryCount", c.open_claims AS "openClaims",
               c.next_trigger AS "trigger", t.deleted_at IS NOT NULL AS "tenantDeleted",
+              m.expunged_at IS NOT NULL AS "messageExpunged",
               m.id AS "messageId", m.event_type AS "eventType", m.event_id AS "eventId", m.payload,
               e.id AS "endpointId", e.uid AS "endpointUid", e.url, e.disabled, e.headers, e.secret,
               e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince",
@@ -173,7 +178,7 @@ export class DeliveryRepository {
       retryCount: row.retryCount,
       openClaims: row.openClaims,
       trigger: row.trigger,
-      tenantDeleted: row.tenantDeleted,
+      canceled: row.tenantDeleted || row.messageExpunged,
       message: { id: row.messageId, eventType: row.eventType, eventId: row.eventId, payload: row.payload },
       endpoint: {
         id: row.endpointId,
@@ -206,7 +211,7 @@ export class DeliveryRepository {
     );
   }
 
-  /** Ends a claimed delivery without an attempt: its tenant was deleted. */
+  /** Ends a claimed delivery without an attempt: its tenant was deleted or its message expunged. */
   async cancel(deliveryId: string, fence: number): Promise<void> {
     await this.sql.query(
       `UPDATE deliveries
@@ -371,8 +376,8 @@ export class DeliveryRepository {
 
   /**
    * Recover: reopens, as `reopenForManualAttempt` does, up to `limit` failed deliveries of an endpoint whose
-   * message was created in [since, until), in id order after `afterId`. Rows another transaction holds are
-   * skipped rather than waited for.
+   * message was created in [since, until) and was not expunged, in id order after `afterId`. Rows another
+   * transaction holds are skipped rather than waited for.
    */
   async reopenFailed(
     tenantId: string,
@@ -388,7 +393,7 @@ export class DeliveryRepository {
        WHERE d.status = 'fail' AND d.id IN (
              SELECT f.id FROM deliveries f JOIN messages m ON m.id = f.message_id
               WHERE f.tenant_id = ${tenantId} AND f.endpoint_id = ${endpointId} AND f.status = 'fail'
-                AND m.created_at >= ${window.since}
+                AND m.created_at >= ${window.since} AND m.expunged_at IS NULL
                 ${window.until ? Prisma.sql`AND m.created_at < ${window.until}` : Prisma.empty}
                 ${afterId ? Prisma.sql`AND f.id > ${afterId}` : Prisma.empty}
               ORDER BY f.id
@@ -399,7 +404,7 @@ export class DeliveryRepository {
 
   /**
    * Replay-missing: messages of an application created in [since, until) that have no delivery to the
-   * endpoint, in id order after `afterId`, with what the endpoint's filters need.
+   * endpoint and still have their content, in id order after `afterId`, with what the endpoint's filters need.
    */
   findMessagesWithoutDelivery(
     tenantId: string,
@@ -414,6 +419,7 @@ export class DeliveryRepository {
         tenantId,
         applicationId,
         createdAt: { gte: window.since, ...(window.until ? { lt: window.until } : {}) },
+        expungedAt: null,
         ...(afterId ? { id: { gt: afterId } } : {}),
         deliveries: { none: { endpointId } },
       },

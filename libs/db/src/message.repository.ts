@@ -34,7 +34,15 @@ export interface MessageRecord {
   tags: string[];
   deliverAt: Date | null;
   createdAt: Date;
+  /** When the content was expunged (the payload is then `{}`); null while it is intact. */
+  expungedAt: Date | null;
 }
+
+/** What an expunge did to each id or eventId it was given. */
+export type ExpungeOutcome = 'expunged' | 'not-found';
+
+/** What an expunged message's payload becomes: the empty object Svix shows for a message without content. */
+export const EXPUNGED_PAYLOAD = '{}';
 
 export interface MessageListFilter {
   eventTypes?: string[];
@@ -54,6 +62,7 @@ const SELECT = {
   tags: true,
   deliverAt: true,
   createdAt: true,
+  expungedAt: true,
 } as const;
 
 @Injectable()
@@ -150,6 +159,37 @@ export class MessageRepository {
     });
     if (!row) throw DomainError.notFound('Message');
     return row;
+  }
+
+  /**
+   * Content expunge, in one statement: each message named by id (`msg_…`) or eventId gets `{}` for payload and
+   * an `expunged_at`, and its deliveries still to come (pending, parked, or `sending`) become `canceled`, so no
+   * later attempt sends anything of it. Attempts already made keep their rows. A message expunged before
+   * keeps its first `expunged_at` and is reported expunged again.
+   */
+  async expunge(
+    tenantId: string,
+    applicationId: string,
+    idsOrEventIds: readonly string[],
+  ): Promise<Map<string, ExpungeOutcome>> {
+    const keys = [...new Set(idsOrEventIds)];
+    if (keys.length === 0) return new Map();
+    const found = await this.prisma.$queryRaw<{ key: string }[]>`
+      WITH target AS (
+        SELECT k.key, m.id FROM unnest(${keys}::text[]) AS k(key)
+          JOIN messages m ON m.tenant_id = ${tenantId} AND m.application_id = ${applicationId}
+                         AND CASE WHEN left(k.key, 4) = 'msg_' THEN m.id = k.key ELSE m.event_id = k.key END
+      ), expunged AS (
+        UPDATE messages SET payload = ${EXPUNGED_PAYLOAD}, expunged_at = COALESCE(expunged_at, now())
+         WHERE id IN (SELECT id FROM target)
+      ), canceled AS (
+        UPDATE deliveries
+           SET status = 'canceled', next_attempt_at = NULL, lease_until = NULL, updated_at = now()
+         WHERE message_id IN (SELECT id FROM target) AND status IN ('pending', 'sending')
+      )
+      SELECT key FROM target`;
+    const expunged = new Set(found.map((row) => row.key));
+    return new Map(keys.map((key) => [key, expunged.has(key) ? 'expunged' : 'not-found']));
   }
 
   /** Newest first by default, as Svix lists messages. */

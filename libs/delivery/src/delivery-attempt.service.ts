@@ -57,7 +57,7 @@ export class DeliveryAttemptService {
     const claimedAt = Date.now();
     const claimed = await this.deliveries.claim(deliveryId, fence, this.config.delivery.leaseMs);
     if (!claimed) return 'skipped';
-    if (claimed.tenantDeleted) {
+    if (claimed.canceled) {
       await this.deliveries.cancel(claimed.id, claimed.fence);
       return 'canceled';
     }

@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
 import { pageQuerySchema } from '../common/pagination.dto';
+import { knownField } from '../common/ignored-fields';
 import { metadataSchema, orderSchema, throttleRateSchema, uidSchema } from '../common/svix-fields';
 
 const name = z.string().min(1, 'name must not be empty').max(256, 'name must be at most 256 characters');
 
-export const applicationInSchema = z.object({
+export const applicationInSchema = z.strictObject({
   name,
   uid: uidSchema.nullish(),
   metadata: metadataSchema.optional(),
   throttleRate: throttleRateSchema.nullish(),
-  /** Deprecated in Svix in favour of throttleRate; accepted as its alias. */
-  rateLimit: throttleRateSchema.nullish(),
+  rateLimit: knownField('rateLimit', throttleRateSchema.nullish()),
 });
 
 export class ApplicationInDto extends createZodDto(applicationInSchema) {}

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
 import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
-import { isoDateSchema } from '../common/svix-fields';
+import { isoDateSchema, withContentQuery } from '../common/svix-fields';
 import { channelSchema, eventTypeNameSchema } from '../messages/message.dto';
 import { messageOutSchema } from '../messages/message.dto';
+import { endpointOutSchema } from '../endpoints/endpoint.dto';
 
 /** Svix's MessageStatus: the wire integer of each delivery/attempt status. */
 export const MESSAGE_STATUS = { success: 0, pending: 1, fail: 2, sending: 3, canceled: 4 } as const;
@@ -42,7 +43,7 @@ const filters = {
   event_types: eventTypesQuery,
   before: isoDateSchema('before').optional(),
   after: isoDateSchema('after').optional(),
-  with_content: z.stringbool().optional(),
+  with_content: withContentQuery,
   /** Svix reports canceled attempts as success unless asked; Hookrelay always reports the real status. */
   expanded_statuses: z.stringbool().optional(),
 };
@@ -92,26 +93,14 @@ const messageAttemptOut = z.object({
   msg: messageOut.optional(),
 });
 
-const messageEndpointOut = z.object({
-  id: z.string(),
-  uid: z.string().nullable(),
-  url: z.string(),
-  description: z.string(),
-  version: z.number().int(),
-  disabled: z.boolean(),
-  filterTypes: z.array(z.string()).nullable(),
-  channels: z.array(z.string()).nullable(),
-  throttleRate: z.number().nullable(),
-  rateLimit: z.number().nullable(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-  ...statusFields,
-  nextAttempt: z.iso.datetime().nullable(),
-});
+/** An attempted destination: the endpoint's shape (without metadata, as Svix) and its delivery's state. */
+export const messageEndpointOutSchema = endpointOutSchema
+  .omit({ metadata: true })
+  .extend({ ...statusFields, nextAttempt: z.iso.datetime().nullable() });
 
 const endpointMessageOut = messageOut.extend({ ...statusFields, nextAttempt: z.iso.datetime().nullable() });
 
 export class MessageAttemptOutDto extends createZodDto(messageAttemptOut) {}
 export class MessageAttemptListOutDto extends createZodDto(listOutSchema(messageAttemptOut)) {}
-export class MessageEndpointListOutDto extends createZodDto(listOutSchema(messageEndpointOut)) {}
+export class MessageEndpointListOutDto extends createZodDto(listOutSchema(messageEndpointOutSchema)) {}
 export class EndpointMessageListOutDto extends createZodDto(listOutSchema(endpointMessageOut)) {}

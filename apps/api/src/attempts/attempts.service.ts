@@ -12,14 +12,18 @@ import {
   PageQuery,
 } from '@app/db';
 import { DeliveryRecoveryService } from '@app/delivery';
+import { DomainError } from '@app/domain';
 import {
   AttemptedMessagesQueryDto,
   AttemptListByEndpointQueryDto,
   AttemptListByMsgQueryDto,
   MESSAGE_STATUS,
+  messageEndpointOutSchema,
   MessageStatusName,
   TRIGGER_TYPE,
 } from './attempt.dto';
+import type { HandlerOut } from '../common/handler-out';
+import { toEndpointCoreOut } from '../endpoints/endpoint.out';
 import { assertEndpointEnabled } from '../common/endpoint-enabled';
 import { MessageOut, toMessageOut } from '../messages/message.out';
 
@@ -41,21 +45,10 @@ export interface MessageAttemptOut extends StatusOut {
   msg?: MessageOut;
 }
 
-export interface MessageEndpointOut extends StatusOut {
-  id: string;
-  uid: string | null;
-  url: string;
-  description: string;
-  version: number;
-  disabled: boolean;
-  filterTypes: string[] | null;
-  channels: string[] | null;
-  throttleRate: number | null;
-  rateLimit: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-  nextAttempt: Date | null;
-}
+export type MessageEndpointOut = HandlerOut<
+  typeof messageEndpointOutSchema,
+  'createdAt' | 'updatedAt' | 'nextAttempt'
+>;
 
 export interface EndpointMessageOut extends MessageOut, StatusOut {
   nextAttempt: Date | null;
@@ -161,11 +154,22 @@ export class AttemptsService {
   /**
    * One more attempt now, trigger `manual`, even after success or failure; a message the endpoint never had
    * a delivery for (created later, or filtered out) gets one, since filters do not apply to a manual resend.
-   * A disabled endpoint is refused (409 `endpoint_disabled`).
+   * A disabled endpoint is refused (409 `endpoint_disabled`), and so is a message whose content was expunged
+   * (409 `message_expunged`): there is nothing left to send.
    */
   async resend(tenantId: string, appIdOrUid: string, msgIdOrEventId: string, endpointIdOrUid: string) {
-    const { applicationId, messageId } = await this.resolveMessage(tenantId, appIdOrUid, msgIdOrEventId);
+    const { applicationId, messageId, expungedAt } = await this.resolveMessage(
+      tenantId,
+      appIdOrUid,
+      msgIdOrEventId,
+    );
     const endpoint = await this.endpoints.find(tenantId, applicationId, endpointIdOrUid);
+    if (expungedAt) {
+      throw DomainError.conflict(
+        'message_expunged',
+        `Message ${messageId} cannot be resent: its content was expunged at ${expungedAt.toISOString()}.`,
+      );
+    }
     assertEndpointEnabled(endpoint);
     await this.recovery.resend(tenantId, { applicationId, messageId, endpointId: endpoint.id });
     return {};
@@ -179,7 +183,7 @@ export class AttemptsService {
   private async resolveMessage(tenantId: string, appIdOrUid: string, msgIdOrEventId: string) {
     const app = await this.applications.find(tenantId, appIdOrUid);
     const message = await this.messages.find(tenantId, app.id, msgIdOrEventId);
-    return { applicationId: app.id, messageId: message.id };
+    return { applicationId: app.id, messageId: message.id, expungedAt: message.expungedAt };
   }
 }
 
@@ -219,22 +223,7 @@ function attemptOut(a: AttemptLogRecord, withContent: boolean): MessageAttemptOu
 }
 
 function destinationOut(d: DestinationRecord): MessageEndpointOut {
-  return {
-    id: d.id,
-    uid: d.uid,
-    url: d.url,
-    description: d.description,
-    version: d.version,
-    disabled: d.disabled,
-    filterTypes: d.filterTypes.length > 0 ? d.filterTypes : null,
-    channels: d.channels.length > 0 ? d.channels : null,
-    throttleRate: d.throttleRate,
-    rateLimit: d.throttleRate,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    ...status(d.status),
-    nextAttempt: d.nextAttemptAt,
-  };
+  return { ...toEndpointCoreOut(d), ...status(d.status), nextAttempt: d.nextAttemptAt };
 }
 
 function endpointMessageOut(m: EndpointMessageRecord): EndpointMessageOut {

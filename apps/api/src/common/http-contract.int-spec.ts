@@ -74,6 +74,26 @@ describe('HTTP error contract and health (real API over HTTP)', () => {
     const schemaRef = create.requestBody.content['application/json'].schema.$ref as string;
     const schema = json.body.components.schemas[schemaRef.split('/').pop()!];
     expect(schema.required).toContain('name');
+    // Both wire names of the endpoint filter, in and out, and the svix 2.x expunge route.
+    const ref = (op: any, where: 'request' | 'response') => {
+      const content =
+        where === 'request' ? op.requestBody.content : (Object.values(op.responses)[0] as any).content;
+      return json.body.components.schemas[
+        (content['application/json'].schema.$ref as string).split('/').pop()!
+      ];
+    };
+    const endpointPath = json.body.paths['/api/v1/app/{appId}/endpoint'];
+    expect(Object.keys(ref(endpointPath.post, 'request').properties)).toEqual(
+      expect.arrayContaining(['eventTypes', 'filterTypes']),
+    );
+    expect(ref(endpointPath.post, 'request').additionalProperties).toBe(false);
+    expect(ref(endpointPath.post, 'response').required).toEqual(
+      expect.arrayContaining(['eventTypes', 'filterTypes']),
+    );
+    expect(json.body.paths['/api/v1/app/{appId}/msg/bulk-expunge'].post).toBeDefined();
+    expect(json.body.paths['/api/v1/app/{appId}/msg/{msgId}/content'].delete).toBeDefined();
+    const messageIn = ref(json.body.paths['/api/v1/app/{appId}/msg'].post, 'request');
+    expect(messageIn.properties.transformationsParams.description).toMatch(/^Accepted and ignored: /);
     const ui = await api.anonymous.get('/docs');
     expect(ui.status).toBe(200);
     expect(String(ui.body)).toContain('swagger');

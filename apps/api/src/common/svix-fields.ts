@@ -17,6 +17,15 @@ export const throttleRateSchema = z
   .min(1, 'throttleRate must be at least 1')
   .max(65_535, 'throttleRate must be at most 65535');
 
+/**
+ * `with_content`: absent or true shows payloads, false leaves them out (`payload: {}`). svix 2.x sends false by
+ * default on message create, get and list; svix 1.x sends false on create and copies the payload back itself.
+ */
+export const withContentQuery = z
+  .stringbool({ error: 'with_content must be true or false' })
+  .optional()
+  .describe('Include payloads (default true); false answers `payload: {}`.');
+
 export const orderSchema = z.enum(['ascending', 'descending']);
 
 /** An ISO 8601 timestamp on the wire, a Date in the handler (and a string in the OpenAPI document). */

@@ -4,7 +4,7 @@ import { isoDateSchema } from '../common/svix-fields';
 import { eventTypeNameSchema } from '../event-types/event-type.dto';
 
 /** Svix's RecoverIn and ReplayIn: messages created in [since, until); no `until` means up to now. */
-const windowIn = z.object({
+const windowIn = z.strictObject({
   since: isoDateSchema('since'),
   until: isoDateSchema('until').nullish(),
 });
@@ -21,7 +21,7 @@ export class EndpointStatsQueryDto extends createZodDto(
 ) {}
 
 export class EventExampleInDto extends createZodDto(
-  z.object({
+  z.strictObject({
     eventType: eventTypeNameSchema,
     /** Which of the schema's `examples` to send; the first by default. */
     exampleIndex: z

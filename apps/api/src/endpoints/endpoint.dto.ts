@@ -3,6 +3,7 @@ import { createZodDto } from 'nestjs-zod';
 import { parseEndpointSecret } from '@app/domain';
 import { MAX_SECRET_GRACE_MS } from '@app/db';
 import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
+import { knownField } from '../common/ignored-fields';
 import { metadataSchema, orderSchema, throttleRateSchema, uidSchema } from '../common/svix-fields';
 import { eventTypeNameSchema } from '../event-types/event-type.dto';
 
@@ -30,9 +31,64 @@ const endpointUidSchema = uidSchema.refine((uid) => !uid.startsWith('ep_'), {
   message: 'uid must not start with "ep_", the prefix of endpoint ids',
 });
 
-const filterTypesSchema = z
-  .array(eventTypeNameSchema)
-  .min(1, 'filterTypes must not be empty: send null to receive every event type');
+/**
+ * The event-type filter has two wire names: `filterTypes` (svix 1.x) and `eventTypes` (svix 2.x, which renamed
+ * it). Both are accepted and both are emitted; messages about the filter name the spelling the client sent.
+ */
+export type FilterField = 'eventTypes' | 'filterTypes';
+
+const filterTypesSchema = (field: FilterField) =>
+  z
+    .array(eventTypeNameSchema)
+    .min(1, `${field} must not be empty: send null to receive every event type`)
+    .describe(
+      field === 'eventTypes'
+        ? 'Event types the endpoint receives (svix 2.x name); null or absent: every event type.'
+        : 'The same filter under its svix 1.x name; send either, not both with different values.',
+    );
+
+const filterFields = {
+  eventTypes: filterTypesSchema('eventTypes').nullish(),
+  filterTypes: filterTypesSchema('filterTypes').nullish(),
+};
+
+/** The filter as handlers see it: one value, and the spelling the client used. */
+export interface EventTypeFilterIn {
+  /** undefined: not sent; null: no filter (every event type). */
+  filterTypes?: string[] | null;
+  filterField: FilterField;
+}
+
+/**
+ * Folds the two spellings into `filterTypes`. Sending both is fine when they say the same (a client may fill
+ * both for servers of either generation); different values are a 422, never a silent choice.
+ */
+export function oneFilter<T extends { eventTypes?: string[] | null; filterTypes?: string[] | null }>(
+  { eventTypes, filterTypes, ...rest }: T,
+  ctx: z.RefinementCtx,
+): Omit<T, 'eventTypes' | 'filterTypes'> & EventTypeFilterIn {
+  if (eventTypes !== undefined && filterTypes !== undefined && !sameFilter(eventTypes, filterTypes)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['eventTypes'],
+      message:
+        'eventTypes and filterTypes are the svix 2.x and 1.x names of one filter, and they were sent with ' +
+        'different values: send one of them',
+      params: { type: 'conflicting_fields' },
+    });
+    return z.NEVER;
+  }
+  return eventTypes !== undefined
+    ? { ...rest, filterTypes: eventTypes, filterField: 'eventTypes' }
+    : { ...rest, filterTypes, filterField: 'filterTypes' };
+}
+
+function sameFilter(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((name) => right.has(name));
+}
 
 const channelsSchema = z
   .array(
@@ -45,7 +101,7 @@ const channelsSchema = z
   .min(1, 'channels must have at least 1 item: send null to receive every message')
   .max(10, 'channels may have at most 10 items');
 
-const secretSchema = (field: string) =>
+export const secretSchema = (field: string) =>
   z.string().superRefine((value, ctx) => {
     const parsed = parseEndpointSecret(value);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${field} ${parsed.reason}` });
@@ -148,7 +204,7 @@ function checkHeaders(headers: Record<string, string | null>, ctx: z.RefinementC
   }
 }
 
-const headersSchema = z.record(z.string(), z.string()).superRefine(checkHeaders);
+export const headersSchema = z.record(z.string(), z.string()).superRefine(checkHeaders);
 
 const versionSchema = z
   .number()
@@ -156,40 +212,50 @@ const versionSchema = z
   .min(1, 'version must be at least 1')
   .max(65_535, 'version must be at most 65535');
 
-/** Fields PUT replaces; POST adds `headers` and `secret`. */
-const endpointUpdateFields = {
+/** What ordinary and operational endpoints share; PUT replaces these. */
+export const endpointCommonFields = {
   url: urlSchema,
   description: z.string().optional(),
-  version: versionSchema.nullish(),
   disabled: z.boolean().optional(),
-  filterTypes: filterTypesSchema.nullish(),
-  channels: channelsSchema.nullish(),
+  ...filterFields,
   metadata: metadataSchema.optional(),
   throttleRate: throttleRateSchema.nullish(),
-  /** Deprecated in Svix in favour of throttleRate; accepted as its alias. */
-  rateLimit: throttleRateSchema.nullish(),
+  rateLimit: knownField('rateLimit', throttleRateSchema.nullish()),
   uid: endpointUidSchema.nullish(),
 };
 
+/** Fields PUT replaces; POST adds `headers` and `secret`. */
+const endpointUpdateFields = {
+  ...endpointCommonFields,
+  version: knownField('version', versionSchema.nullish()),
+  channels: channelsSchema.nullish(),
+};
+
 export class EndpointInDto extends createZodDto(
-  z.object({
-    ...endpointUpdateFields,
-    headers: headersSchema.nullish(),
-    /** A custom `whsec_` secret; generated when absent (recommended). */
-    secret: secretSchema('secret').nullish(),
-  }),
+  z
+    .strictObject({
+      ...endpointUpdateFields,
+      headers: headersSchema.nullish(),
+      /** A custom `whsec_` secret; generated when absent (recommended). */
+      secret: secretSchema('secret').nullish(),
+    })
+    .transform(oneFilter),
 ) {}
 
-export class EndpointUpdateDto extends createZodDto(z.object(endpointUpdateFields)) {}
+export class EndpointUpdateDto extends createZodDto(
+  z.strictObject(endpointUpdateFields).transform(oneFilter),
+) {}
 
 export class EndpointPatchDto extends createZodDto(
-  z.object({
-    ...endpointUpdateFields,
-    url: urlSchema.optional(),
-    version: versionSchema.optional(),
-    /** Deprecated in Svix; setting it rotates the secret like `secret/rotate` does. */
-    secret: secretSchema('secret').nullish(),
-  }),
+  z
+    .strictObject({
+      ...endpointUpdateFields,
+      url: urlSchema.optional(),
+      version: knownField('version', versionSchema.optional()),
+      /** Svix 1.x only (2.x dropped it); setting it rotates the secret like `secret/rotate` does. */
+      secret: secretSchema('secret').nullish(),
+    })
+    .transform(oneFilter),
 ) {}
 
 export class EndpointListQueryDto extends createZodDto(
@@ -198,7 +264,7 @@ export class EndpointListQueryDto extends createZodDto(
 
 export class EndpointSecretRotateInDto extends createZodDto(
   z
-    .object({
+    .strictObject({
       key: secretSchema('key').nullish(),
       gracePeriodSeconds: z
         .number()
@@ -210,35 +276,42 @@ export class EndpointSecretRotateInDto extends createZodDto(
     .default({}),
 ) {}
 
-export class EndpointHeadersInDto extends createZodDto(z.object({ headers: headersSchema })) {}
+export class EndpointHeadersInDto extends createZodDto(z.strictObject({ headers: headersSchema })) {}
 
 export class EndpointHeadersPatchInDto extends createZodDto(
-  z.object({
+  z.strictObject({
     /** A null value removes the header (Svix server); `deleteHeaders` does the same (newer Svix SDKs). */
     headers: z.record(z.string(), z.string().nullable()).superRefine(checkHeaders).default({}),
     deleteHeaders: z.array(z.string()).optional(),
   }),
 ) {}
 
-const endpointOut = z.object({
+const filterOut = z.array(z.string()).nullable();
+
+/**
+ * The one endpoint shape: `EndpointOut` here, `MessageEndpointOut` and `OperationalWebhookEndpointOut` are cut
+ * from it. The filter goes out under both names, so each SDK major reads the one it knows (and copies no other).
+ */
+export const endpointOutSchema = z.object({
   id: z.string(),
   uid: z.string().nullable(),
   url: z.string(),
   description: z.string(),
-  version: z.number(),
+  version: z.number().int(),
   disabled: z.boolean(),
-  filterTypes: z.array(z.string()).nullable(),
+  eventTypes: filterOut.describe('The event-type filter (svix 2.x name); null: every event type.'),
+  filterTypes: filterOut.describe('The same filter under its svix 1.x name.'),
   channels: z.array(z.string()).nullable(),
   metadata: z.record(z.string(), z.string()),
   throttleRate: z.number().nullable(),
-  rateLimit: z.number().nullable(),
+  rateLimit: z.number().nullable().describe('throttleRate under its svix 1.x name.'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
 
-export class EndpointOutDto extends createZodDto(endpointOut) {}
+export class EndpointOutDto extends createZodDto(endpointOutSchema) {}
 
-export class EndpointListOutDto extends createZodDto(listOutSchema(endpointOut)) {}
+export class EndpointListOutDto extends createZodDto(listOutSchema(endpointOutSchema)) {}
 
 export class EndpointSecretOutDto extends createZodDto(z.object({ key: z.string() })) {}
 

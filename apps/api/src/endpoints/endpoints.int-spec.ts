@@ -389,6 +389,223 @@ describe('endpoints via the svix SDK', () => {
     });
   });
 
+  describe('the event-type filter under both wire names (svix 1.x filterTypes, svix 2.x eventTypes)', () => {
+    const path = (rest = '') => `/api/v1/app/${appId}/endpoint${rest}`;
+    const countEndpoints = async () =>
+      api.app.get(PrismaService).endpoint.count({ where: { applicationId: appId } });
+
+    it('accepts eventTypes on create, stores it as the filter and emits it under both names', async () => {
+      const res = await tenant.client.post(path(), {
+        url: 'https://e.com/v2',
+        eventTypes: ['invoice.paid', 'invoice.paid', 'user.created'],
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        eventTypes: ['invoice.paid', 'user.created'],
+        filterTypes: ['invoice.paid', 'user.created'],
+      });
+      expect((await storedRow(res.body.id)).filterTypes).toEqual(['invoice.paid', 'user.created']);
+      const read = await tenant.client.get(path(`/${res.body.id}`));
+      expect(read.body).toMatchObject({
+        eventTypes: ['invoice.paid', 'user.created'],
+        filterTypes: ['invoice.paid', 'user.created'],
+      });
+      // The svix 1.x SDK reads its own name back.
+      expect((await svix.endpoint.get(appId, res.body.id)).filterTypes).toEqual([
+        'invoice.paid',
+        'user.created',
+      ]);
+      const unfiltered = await tenant.client.post(path(), { url: 'https://e.com/all' });
+      expect(unfiltered.body).toMatchObject({ eventTypes: null, filterTypes: null });
+    });
+
+    it('accepts both names when they say the same, in any order', async () => {
+      const res = await tenant.client.post(path(), {
+        url: 'https://e.com/both',
+        eventTypes: ['invoice.paid', 'user.created'],
+        filterTypes: ['user.created', 'invoice.paid'],
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.eventTypes).toEqual(['invoice.paid', 'user.created']);
+    });
+
+    it.each([
+      ['POST', (_id: string) => tenant.client.post(path(), { url: 'https://e.com/x', ...conflicting })],
+      ['PUT', (id: string) => tenant.client.put(path(`/${id}`), { url: 'https://e.com/x', ...conflicting })],
+      [
+        'PUT creating',
+        (_id: string) => tenant.client.put(path('/new-one'), { url: 'https://e.com/x', ...conflicting }),
+      ],
+      ['PATCH', (id: string) => tenant.client.patch(path(`/${id}`), conflicting)],
+      [
+        'PATCH null against a list',
+        (id: string) =>
+          tenant.client.patch(path(`/${id}`), { eventTypes: null, filterTypes: ['invoice.paid'] }),
+      ],
+    ])(
+      'refuses both names with different values on %s: 422 naming the field, nothing changed',
+      async (_, send) => {
+        const id = await anEndpoint();
+        const before = await countEndpoints();
+        const res = await send(id);
+        expect(res.status).toBe(422);
+        expect(res.body.code).toBe('validation_error');
+        expect(res.body.detail).toEqual([
+          {
+            loc: ['body', 'eventTypes'],
+            msg: expect.stringContaining('filterTypes'),
+            type: 'conflicting_fields',
+          },
+        ]);
+        expect(await countEndpoints()).toBe(before);
+        expect(await storedRow(id)).toMatchObject({ filterTypes: ['user.created'] });
+        expect((await tenant.client.get(path(`/${id}`))).body.url).toBe('https://e.com/patched');
+      },
+    );
+
+    const conflicting = { eventTypes: ['invoice.paid'], filterTypes: ['user.created'] };
+    async function anEndpoint(): Promise<string> {
+      const created = await tenant.client.post(path(), {
+        url: 'https://e.com/patched',
+        eventTypes: ['user.created'],
+      });
+      return created.body.id as string;
+    }
+
+    it('PATCH sets the filter by either name and clears it with null under either name', async () => {
+      const id = await anEndpoint();
+      const set = await tenant.client.patch(path(`/${id}`), { eventTypes: ['invoice.failed'] });
+      expect(set.body).toMatchObject({ eventTypes: ['invoice.failed'], filterTypes: ['invoice.failed'] });
+      const untouched = await tenant.client.patch(path(`/${id}`), { description: 'only this' });
+      expect(untouched.body).toMatchObject({ eventTypes: ['invoice.failed'], description: 'only this' });
+      const cleared = await tenant.client.patch(path(`/${id}`), { eventTypes: null });
+      expect(cleared.body).toMatchObject({ eventTypes: null, filterTypes: null });
+      expect((await storedRow(id)).filterTypes).toEqual([]);
+      await tenant.client.patch(path(`/${id}`), { filterTypes: ['invoice.paid'] });
+      const clearedV1 = await tenant.client.patch(path(`/${id}`), { filterTypes: null });
+      expect(clearedV1.body).toMatchObject({ eventTypes: null, filterTypes: null });
+    });
+
+    it('PUT replaces the filter given under eventTypes, and clears it when neither name is sent', async () => {
+      const created = await tenant.client.put(path('/v2-put'), {
+        url: 'https://e.com/put',
+        eventTypes: ['user.created'],
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        uid: 'v2-put',
+        eventTypes: ['user.created'],
+        filterTypes: ['user.created'],
+      });
+      const replaced = await tenant.client.put(path('/v2-put'), { url: 'https://e.com/put' });
+      expect(replaced.status).toBe(200);
+      expect(replaced.body).toMatchObject({ eventTypes: null, filterTypes: null });
+    });
+
+    it('names the spelling the client sent in every error about the filter', async () => {
+      const empty = await tenant.client.post(path(), { url: 'https://e.com/x', eventTypes: [] });
+      expect(empty.status).toBe(422);
+      expect(empty.body.detail).toEqual([
+        expect.objectContaining({ loc: ['body', 'eventTypes'], msg: expect.stringContaining('eventTypes') }),
+      ]);
+      const badName = await tenant.client.post(path(), { url: 'https://e.com/x', eventTypes: ['bad name'] });
+      expect(badName.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'eventTypes', 0] })]);
+      const missing = await tenant.client.post(path(), {
+        url: 'https://e.com/x',
+        eventTypes: ['nope.never'],
+      });
+      expect(missing.status).toBe(422);
+      expect(missing.body.detail).toEqual([
+        {
+          loc: ['body', 'eventTypes'],
+          msg: "The following event types don't exist: nope.never",
+          type: 'value_error',
+        },
+      ]);
+    });
+  });
+
+  describe('fields the server does not know', () => {
+    it.each([
+      [
+        'POST',
+        (id: string) =>
+          tenant.client.post(`/api/v1/app/${appId}/endpoint`, { url: 'https://e.com/t', ...typo(id) }),
+      ],
+      [
+        'PUT',
+        (id: string) =>
+          tenant.client.put(`/api/v1/app/${appId}/endpoint/${id}`, { url: 'https://e.com/t', ...typo(id) }),
+      ],
+      ['PATCH', (id: string) => tenant.client.patch(`/api/v1/app/${appId}/endpoint/${id}`, typo(id))],
+      [
+        'PUT headers',
+        (id: string) =>
+          tenant.client.put(`/api/v1/app/${appId}/endpoint/${id}/headers`, { headers: {}, ...typo(id) }),
+      ],
+      [
+        'PATCH headers',
+        (id: string) =>
+          tenant.client.patch(`/api/v1/app/${appId}/endpoint/${id}/headers`, { headers: {}, ...typo(id) }),
+      ],
+      [
+        'secret rotate',
+        (id: string) => tenant.client.post(`/api/v1/app/${appId}/endpoint/${id}/secret/rotate`, typo(id)),
+      ],
+      [
+        'recover',
+        (id: string) =>
+          tenant.client.post(`/api/v1/app/${appId}/endpoint/${id}/recover`, {
+            since: new Date().toISOString(),
+            ...typo(id),
+          }),
+      ],
+      [
+        'replay-missing',
+        (id: string) =>
+          tenant.client.post(`/api/v1/app/${appId}/endpoint/${id}/replay-missing`, {
+            since: new Date().toISOString(),
+            ...typo(id),
+          }),
+      ],
+      [
+        'send-example',
+        (id: string) =>
+          tenant.client.post(`/api/v1/app/${appId}/endpoint/${id}/send-example`, {
+            eventType: 'invoice.paid',
+            ...typo(id),
+          }),
+      ],
+    ])('%s: a misspelt field is a 422 unknown_field naming it, and changes nothing', async (_, send) => {
+      const endpoint = await svix.endpoint.create(appId, {
+        url: 'https://e.com/typo',
+        filterTypes: ['user.created'],
+      });
+      const before = await storedRow(endpoint.id);
+      const res = await send(endpoint.id);
+      expect(res.status).toBe(422);
+      expect(res.body).toEqual({
+        code: 'unknown_field',
+        detail: [
+          { loc: ['body', 'filterType'], msg: expect.stringContaining('filterType'), type: 'unknown_field' },
+        ],
+      });
+      expect(await storedRow(endpoint.id)).toEqual(before);
+    });
+
+    const typo = (_id: string) => ({ filterType: ['invoice.paid'] });
+
+    it('accepts the svix 1.x fields it knows under older names: rateLimit and version', async () => {
+      const res = await tenant.client.post(`/api/v1/app/${appId}/endpoint`, {
+        url: 'https://e.com/old',
+        rateLimit: 7,
+        version: 3,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ throttleRate: 7, rateLimit: 7, version: 3 });
+    });
+  });
+
   it('another tenant’s application and endpoint are 404 on every route, exactly like unknown ones', async () => {
     const endpoint = await svix.endpoint.create(appId, {
       url: 'https://example.com/private',

@@ -17,24 +17,20 @@ import {
   EndpointPatchDto,
   EndpointSecretRotateInDto,
   EndpointUpdateDto,
+  EventTypeFilterIn,
+  FilterField,
   MAX_CUSTOM_HEADERS,
 } from './endpoint.dto';
+import { EndpointOut, toEndpointOut as toOut } from './endpoint.out';
 
-export interface EndpointOut {
-  id: string;
-  uid: string | null;
-  url: string;
-  description: string;
-  version: number;
-  disabled: boolean;
-  filterTypes: string[] | null;
-  channels: string[] | null;
-  metadata: Record<string, string>;
-  throttleRate: number | null;
-  rateLimit: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type { EndpointOut } from './endpoint.out';
+
+/**
+ * The fields of an ordinary or operational endpoint that PUT and POST set (operational endpoints have no
+ * `version` or `channels`).
+ */
+type EndpointReplacementIn = Omit<EndpointUpdateDto, 'version' | 'channels'> &
+  Partial<Pick<EndpointUpdateDto, 'version' | 'channels'>>;
 
 /**
  * Whose endpoints a call works on: one of the tenant's ordinary applications by the path's id or uid, or the
@@ -68,10 +64,14 @@ export class EndpointsService {
     private readonly resume: EndpointResumeService,
   ) {}
 
-  async create(tenantId: string, appIdOrUid: AppRef, input: EndpointInDto): Promise<EndpointOut> {
+  async create(
+    tenantId: string,
+    appIdOrUid: AppRef,
+    input: EndpointReplacementIn & Pick<EndpointInDto, 'headers' | 'secret'>,
+  ): Promise<EndpointOut> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = { ...replacement(input), headers: input.headers ?? {} };
-    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField);
     const secret = input.secret ?? generateEndpointSecret();
     return toOut(await this.endpoints.create(tenantId, applicationId, data, secret));
   }
@@ -97,11 +97,11 @@ export class EndpointsService {
     tenantId: string,
     appIdOrUid: AppRef,
     endpointIdOrUid: string,
-    input: EndpointUpdateDto,
+    input: EndpointReplacementIn,
   ): Promise<{ created: boolean; endpoint: EndpointOut }> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = replacement(input);
-    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField);
     const existing = await this.endpoints.findOptional(tenantId, applicationId, endpointIdOrUid);
     if (existing) {
       const updated = await this.update(tenantId, applicationId, existing, data);
@@ -125,7 +125,7 @@ export class EndpointsService {
   ): Promise<EndpointOut> {
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     const data = changes(input);
-    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField);
     const updated = await this.update(tenantId, applicationId, endpoint, data);
     if (!input.secret) return toOut(updated);
     await this.endpoints.rotateSecret(tenantId, applicationId, endpoint.id, { secret: input.secret });
@@ -247,6 +247,7 @@ export class EndpointsService {
     tenantId: string,
     appIdOrUid: AppRef,
     filterTypes: readonly string[] | undefined,
+    field: FilterField,
   ) {
     if (!filterTypes || filterTypes.length === 0) return;
     const live =
@@ -256,7 +257,7 @@ export class EndpointsService {
     const missing = filterTypes.filter((name) => !live.has(name));
     if (missing.length > 0) {
       throw ValidationError.field(
-        ['body', 'filterTypes'],
+        ['body', field],
         `The following event types don't exist: ${missing.join(', ')}`,
       );
     }
@@ -264,7 +265,9 @@ export class EndpointsService {
 }
 
 /** Every field PUT and POST set, with Svix's defaults for the ones not given. */
-function replacement(input: EndpointUpdateDto): EndpointData & { filterTypes: string[]; channels: string[] } {
+function replacement(
+  input: EndpointReplacementIn,
+): EndpointData & { filterTypes: string[]; channels: string[] } {
   return {
     url: input.url,
     uid: input.uid ?? null,
@@ -279,7 +282,7 @@ function replacement(input: EndpointUpdateDto): EndpointData & { filterTypes: st
 }
 
 /** Only the fields given; null filters mean "no filter", stored as an empty list. */
-function changes(input: EndpointPatchDto): Partial<EndpointData> {
+function changes(input: EndpointPatchDto & EventTypeFilterIn): Partial<EndpointData> {
   const data: Partial<EndpointData> = {};
   if (input.url !== undefined) data.url = input.url;
   if (input.uid !== undefined) data.uid = input.uid;
@@ -292,24 +295,6 @@ function changes(input: EndpointPatchDto): Partial<EndpointData> {
   const rate = input.throttleRate !== undefined ? input.throttleRate : input.rateLimit;
   if (rate !== undefined) data.throttleRate = rate;
   return data;
-}
-
-function toOut(record: EndpointRecord): EndpointOut {
-  return {
-    id: record.id,
-    uid: record.uid,
-    url: record.url,
-    description: record.description,
-    version: record.version,
-    disabled: record.disabled,
-    filterTypes: record.filterTypes.length > 0 ? record.filterTypes : null,
-    channels: record.channels.length > 0 ? record.channels : null,
-    metadata: record.metadata,
-    throttleRate: record.throttleRate,
-    rateLimit: record.throttleRate,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
 }
 
 function headersOut(stored: Record<string, string>): EndpointHeadersOut {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
 import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
+import { knownField } from '../common/ignored-fields';
 import { orderSchema } from '../common/svix-fields';
 
 /** Svix's rule for event type names, feature flags and group names (`validate_limited_str`). */
@@ -29,18 +30,17 @@ const eventTypeFields = {
   deprecated: z.boolean().optional(),
   schemas: schemasSchema.nullish(),
   featureFlags: z.array(limitedString('feature flag')).nullish(),
-  /** Deprecated in Svix in favour of featureFlags; accepted as a one-flag list. */
-  featureFlag: limitedString('feature flag').nullish(),
+  featureFlag: knownField('featureFlag', limitedString('feature flag').nullish()),
   groupName: limitedString('groupName').nullish(),
 };
 
 export class EventTypeInDto extends createZodDto(
-  z.object({ name: eventTypeNameSchema, ...eventTypeFields }),
+  z.strictObject({ name: eventTypeNameSchema, ...eventTypeFields }),
 ) {}
 
-export class EventTypeUpdateDto extends createZodDto(z.object(eventTypeFields)) {}
+export class EventTypeUpdateDto extends createZodDto(z.strictObject(eventTypeFields)) {}
 
-export class EventTypePatchDto extends createZodDto(z.object(eventTypeFields).partial()) {}
+export class EventTypePatchDto extends createZodDto(z.strictObject(eventTypeFields).partial()) {}
 
 export class EventTypeNameParamDto extends createZodDto(z.object({ eventTypeName: eventTypeNameSchema })) {}
 
@@ -48,7 +48,7 @@ export class EventTypeListQueryDto extends createZodDto(
   pageQuerySchema.extend({
     order: orderSchema.optional(),
     include_archived: z.stringbool().optional(),
-    with_content: z.stringbool().optional(),
+    with_content: z.stringbool({ error: 'with_content must be true or false' }).optional(),
   }),
 ) {}
 

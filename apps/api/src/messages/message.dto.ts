@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
 import { pageQuerySchema } from '../common/pagination.dto';
-import { isoDateSchema, orderSchema } from '../common/svix-fields';
+import { knownField } from '../common/ignored-fields';
+import { isoDateSchema, orderSchema, withContentQuery } from '../common/svix-fields';
+
+/** Messages one bulk-expunge call may name (Svix sets no bound; a request must have one). */
+export const MAX_BULK_EXPUNGE = 1000;
 import { applicationInSchema } from '../applications/application.dto';
 
 const token = (field: string, max: number) =>
@@ -14,7 +18,7 @@ const token = (field: string, max: number) =>
 export const eventTypeNameSchema = token('eventType', 256);
 export const channelSchema = token('channel', 128);
 
-const messageIn = z.object({
+const messageIn = z.strictObject({
   eventType: eventTypeNameSchema,
   payload: z.record(z.string(), z.unknown(), { error: 'payload must be a JSON object' }),
   eventId: token('eventId', 256).nullish(),
@@ -36,15 +40,38 @@ const messageIn = z.object({
   deliverAt: isoDateSchema('deliverAt').nullish(),
   /** Creates the application (with the path as uid) when it does not exist yet, as Svix allows. */
   application: applicationInSchema.nullish(),
-  payloadRetentionPeriod: z.number().int().min(1).max(90).nullish(),
-  payloadRetentionHours: z.number().int().min(1).nullish(),
-  transformationsParams: z.unknown().optional(),
+  payloadRetentionPeriod: knownField('payloadRetentionPeriod', z.number().int().min(1).max(90).nullish()),
+  payloadRetentionHours: knownField('payloadRetentionHours', z.number().int().min(1).nullish()),
+  transformationsParams: knownField('transformationsParams', z.unknown().optional()),
 });
 
 export class MessageInDto extends createZodDto(messageIn) {}
 
-export class MessageCreateQueryDto extends createZodDto(
-  z.object({ with_content: z.stringbool().optional() }),
+export class MessageContentQueryDto extends createZodDto(z.object({ with_content: withContentQuery })) {}
+
+/** Svix's BulkExpungeContentsIn: ids or eventIds of the application's messages; absent means none, as Svix. */
+export class MessageBulkExpungeInDto extends createZodDto(
+  z
+    .strictObject({
+      ids: z
+        .array(
+          z
+            .string()
+            .min(1, 'ids must not contain empty strings')
+            .max(256, 'each id must be at most 256 characters'),
+        )
+        .max(MAX_BULK_EXPUNGE, `ids may have at most ${MAX_BULK_EXPUNGE} items`)
+        .default([]),
+    })
+    .default({ ids: [] }),
+) {}
+
+export class MessageBulkExpungeOutDto extends createZodDto(
+  z.object({
+    results: z
+      .record(z.string(), z.enum(['expunged', 'not-found']))
+      .describe('Each id or eventId asked for: expunged, or not-found in this application.'),
+  }),
 ) {}
 
 const list = (item: z.ZodString) =>
@@ -58,7 +85,7 @@ export class MessageListQueryDto extends createZodDto(
     tag: z.string().max(128).optional(),
     before: isoDateSchema('before').optional(),
     after: isoDateSchema('after').optional(),
-    with_content: z.stringbool().optional(),
+    with_content: withContentQuery,
   }),
 ) {}
 

@@ -1,10 +1,24 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { TenantId, TenantOnly } from '../auth/auth.decorators';
-import { MessageInDto, MessageListQueryDto, MessageOutDto } from './message.dto';
+import {
+  MessageBulkExpungeInDto,
+  MessageBulkExpungeOutDto,
+  MessageContentQueryDto,
+  MessageInDto,
+  MessageListQueryDto,
+  MessageOutDto,
+} from './message.dto';
 import { MessagesService } from './messages.service';
 
+/** `appId` takes the application's id or uid, `msgId` the message's id or eventId. */
 @ApiTags('Message')
 @ApiBearerAuth('tenant')
 @TenantOnly()
@@ -20,9 +34,10 @@ export class MessagesController {
     @TenantId() tenantId: string,
     @Param('appId') appId: string,
     @Body() body: MessageInDto,
+    @Query() query: MessageContentQueryDto,
     @Req() request: FastifyRequest & { rawBody?: Buffer },
   ) {
-    return this.messages.create(tenantId, appId, body, request.rawBody);
+    return this.messages.create(tenantId, appId, body, request.rawBody, query.with_content ?? true);
   }
 
   @Get()
@@ -31,9 +46,41 @@ export class MessagesController {
     return this.messages.list(tenantId, appId, query);
   }
 
+  /**
+   * Expunges the content of the messages named (ids or eventIds; none when `ids` is absent, as in Svix): each
+   * payload becomes `{}` and the deliveries still to come are canceled. Attempts keep their records.
+   */
+  @Post('bulk-expunge')
+  @HttpCode(200)
+  @ApiOkResponse({ type: MessageBulkExpungeOutDto })
+  bulkExpunge(
+    @TenantId() tenantId: string,
+    @Param('appId') appId: string,
+    @Body() body: MessageBulkExpungeInDto,
+  ) {
+    return this.messages.expunge(tenantId, appId, body.ids);
+  }
+
   @Get(':msgId')
   @ApiOkResponse({ type: MessageOutDto })
-  get(@TenantId() tenantId: string, @Param('appId') appId: string, @Param('msgId') msgId: string) {
-    return this.messages.get(tenantId, appId, msgId);
+  get(
+    @TenantId() tenantId: string,
+    @Param('appId') appId: string,
+    @Param('msgId') msgId: string,
+    @Query() query: MessageContentQueryDto,
+  ) {
+    return this.messages.get(tenantId, appId, msgId, query.with_content ?? true);
+  }
+
+  /** Expunges one message's content, as `bulk-expunge` does; 404 when the message does not exist. */
+  @Delete(':msgId/content')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async expungeContent(
+    @TenantId() tenantId: string,
+    @Param('appId') appId: string,
+    @Param('msgId') msgId: string,
+  ) {
+    await this.messages.expungeOne(tenantId, appId, msgId);
   }
 }

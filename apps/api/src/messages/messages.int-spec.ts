@@ -1,4 +1,7 @@
 import { ApiException, Svix } from 'svix';
+import { DeliveryRepository, PrismaService } from '@app/db';
+import { newId } from '@app/domain';
+import { DeliveryAttemptService } from '@app/delivery';
 import { testConfig } from '@app/testing';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
 
@@ -153,6 +156,246 @@ describe('messages API', () => {
       rejectUnknownEventTypes: true,
     });
     expect((await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, { strict: 1 })).status).toBe(422);
+  });
+
+  describe('with_content', () => {
+    const payload = { secret: 'shh', n: 1 };
+
+    it('shows the payload when absent or true, and `{}` when false, on create, get and list', async () => {
+      const app = (await svix.application.create({ name: 'content' })).id;
+      const created = await post({ eventType: 'a.b', payload }, app);
+      expect(created.body.payload).toEqual(payload);
+      const createdTrue = await tenant.client.post(`/api/v1/app/${app}/msg?with_content=true`, {
+        eventType: 'a.b',
+        payload,
+      });
+      expect(createdTrue.body.payload).toEqual(payload);
+      const createdFalse = await tenant.client.post(`/api/v1/app/${app}/msg?with_content=false`, {
+        eventType: 'a.b',
+        payload,
+      });
+      expect(createdFalse.status).toBe(202);
+      expect(createdFalse.body).toMatchObject({ eventType: 'a.b', payload: {} });
+
+      const id = createdFalse.body.id as string;
+      for (const [query, expected] of [
+        ['', payload],
+        ['?with_content=true', payload],
+        ['?with_content=false', {}],
+      ] as const) {
+        expect((await tenant.client.get(`/api/v1/app/${app}/msg/${id}${query}`)).body.payload).toEqual(
+          expected,
+        );
+        const page = await tenant.client.get(`/api/v1/app/${app}/msg${query}`);
+        expect(page.body.data.map((m: { payload: unknown }) => m.payload)).toEqual([
+          expected,
+          expected,
+          expected,
+        ]);
+      }
+      // What was stored is the payload, whatever the answer showed.
+      expect((await svix.message.get(app, id)).payload).toEqual(payload);
+    });
+
+    it.each([
+      [
+        'create',
+        (app: string) =>
+          tenant.client.post(`/api/v1/app/${app}/msg?with_content=maybe`, { eventType: 'a', payload: {} }),
+      ],
+      [
+        'get',
+        (app: string) =>
+          tenant.client.get(`/api/v1/app/${app}/msg/msg_2xxxxxxxxxxxxxxxxxxxxxxxxxx?with_content=maybe`),
+      ],
+      ['list', (app: string) => tenant.client.get(`/api/v1/app/${app}/msg?with_content=maybe`)],
+    ])('refuses with_content=maybe on %s with 422 naming it', async (_, send) => {
+      const app = (await svix.application.create({ name: 'maybe' })).id;
+      const res = await send(app);
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toEqual([
+        { loc: ['query', 'with_content'], msg: 'with_content must be true or false', type: 'invalid_value' },
+      ]);
+      expect((await tenant.client.get(`/api/v1/app/${app}/msg`)).body.data).toEqual([]);
+    });
+  });
+
+  describe('request fields', () => {
+    it('refuses a field it does not know with 422 unknown_field, also inside application, storing nothing', async () => {
+      const app = (await svix.application.create({ name: 'strict' })).id;
+      const top = await post({ eventType: 'a', payload: {}, channel: 'eu' }, app);
+      expect(top.status).toBe(422);
+      expect(top.body).toEqual({
+        code: 'unknown_field',
+        detail: [
+          { loc: ['body', 'channel'], msg: expect.stringContaining('channel'), type: 'unknown_field' },
+        ],
+      });
+      const nested = await post(
+        { eventType: 'a', payload: {}, application: { name: 'x', colour: 'red' } },
+        'nested-new',
+      );
+      expect(nested.status).toBe(422);
+      expect(nested.body.detail).toEqual([
+        expect.objectContaining({ loc: ['body', 'application', 'colour'] }),
+      ]);
+      // Mixed with another problem, the code is the generic one and both are listed.
+      const mixed = await post({ eventType: 'a', channel: 'eu' }, app);
+      expect(mixed.body.code).toBe('validation_error');
+      expect(mixed.body.detail.map((d: { type: string }) => d.type).sort()).toEqual([
+        'missing',
+        'unknown_field',
+      ]);
+      expect((await tenant.client.get(`/api/v1/app/${app}/msg`)).body.data).toEqual([]);
+      expect((await tenant.client.get('/api/v1/app/nested-new')).status).toBe(404);
+    });
+
+    it('accepts the fields an svix SDK sends that Hookrelay knowingly ignores', async () => {
+      const res = await post({
+        eventType: 'a',
+        payload: { x: 1 },
+        payloadRetentionPeriod: 5,
+        payloadRetentionHours: 12,
+        transformationsParams: { anything: true },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body.payload).toEqual({ x: 1 });
+    });
+  });
+
+  describe('content expunge', () => {
+    const prisma = () => api.app.get(PrismaService);
+
+    async function appWithEndpoint(name: string) {
+      const app = (await svix.application.create({ name })).id;
+      const endpoint = await svix.endpoint.create(app, { url: 'https://example.com/expunge' });
+      return { app, endpoint: endpoint.id };
+    }
+
+    it('bulk-expunge replaces the payloads, keeps the messages, cancels what was still to be delivered', async () => {
+      const { app, endpoint } = await appWithEndpoint('bulk');
+      const a = await svix.message.create(app, { eventType: 'a', payload: { card: '4242' } });
+      const b = await svix.message.create(app, {
+        eventType: 'a',
+        eventId: 'evt-b',
+        payload: { card: '1111' },
+      });
+      const kept = await svix.message.create(app, { eventType: 'a', payload: { keep: true } });
+
+      const res = await tenant.client.post(`/api/v1/app/${app}/msg/bulk-expunge`, {
+        ids: [a.id, 'evt-b', 'msg_2zzzzzzzzzzzzzzzzzzzzzzzzzz', 'no-such-event'],
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        results: {
+          [a.id]: 'expunged',
+          'evt-b': 'expunged',
+          msg_2zzzzzzzzzzzzzzzzzzzzzzzzzz: 'not-found',
+          'no-such-event': 'not-found',
+        },
+      });
+      for (const id of [a.id, b.id]) {
+        const read = await svix.message.get(app, id);
+        expect(read).toMatchObject({ id, eventType: 'a', payload: {} });
+        const row = await prisma().message.findUniqueOrThrow({ where: { id } });
+        expect(row.payload).toBe('{}');
+        expect(row.expungedAt).toBeInstanceOf(Date);
+        expect(
+          (await prisma().delivery.findFirstOrThrow({ where: { messageId: id, endpointId: endpoint } }))
+            .status,
+        ).toBe('canceled');
+      }
+      expect((await svix.message.get(app, kept.id)).payload).toEqual({ keep: true });
+      expect((await prisma().delivery.findFirstOrThrow({ where: { messageId: kept.id } })).status).toBe(
+        'pending',
+      );
+      const destinations = await tenant.client.get(`/api/v1/app/${app}/msg/${a.id}/endpoint`);
+      expect(destinations.body.data[0]).toMatchObject({ id: endpoint, status: 4, statusText: 'canceled' });
+    });
+
+    it('bulk-expunge without ids expunges nothing, as Svix (ids defaults to [])', async () => {
+      const { app } = await appWithEndpoint('no-ids');
+      const msg = await svix.message.create(app, { eventType: 'a', payload: { still: 'here' } });
+      for (const body of [{}, undefined]) {
+        const res = await tenant.client.post(`/api/v1/app/${app}/msg/bulk-expunge`, body);
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ results: {} });
+      }
+      expect((await svix.message.get(app, msg.id)).payload).toEqual({ still: 'here' });
+    });
+
+    it('bulk-expunge refuses bad input with 422', async () => {
+      const { app } = await appWithEndpoint('bad-expunge');
+      for (const [body, loc] of [
+        [{ ids: 'msg_x' }, ['body', 'ids']],
+        [{ ids: [''] }, ['body', 'ids', 0]],
+        [{ ids: Array.from({ length: 1001 }, (_, i) => `e${i}`) }, ['body', 'ids']],
+        [{ ids: [], all: true }, ['body', 'all']],
+      ] as const) {
+        const res = await tenant.client.post(`/api/v1/app/${app}/msg/bulk-expunge`, body);
+        expect(res.status).toBe(422);
+        expect(res.body.detail[0].loc).toEqual(loc);
+      }
+    });
+
+    it('DELETE msg/{id}/content expunges one message (204), again harmlessly, and 404s an unknown one', async () => {
+      const { app } = await appWithEndpoint('single');
+      const msg = await svix.message.create(app, { eventType: 'a', eventId: 'one', payload: { pii: 'x' } });
+      expect((await tenant.client.delete(`/api/v1/app/${app}/msg/${msg.id}/content`)).status).toBe(204);
+      const first = await prisma().message.findUniqueOrThrow({ where: { id: msg.id } });
+      expect((await tenant.client.delete(`/api/v1/app/${app}/msg/one/content`)).status).toBe(204);
+      const again = await prisma().message.findUniqueOrThrow({ where: { id: msg.id } });
+      expect(again.expungedAt).toEqual(first.expungedAt);
+      expect((await svix.message.get(app, msg.id)).payload).toEqual({});
+      const unknown = await tenant.client.delete(
+        `/api/v1/app/${app}/msg/msg_2zzzzzzzzzzzzzzzzzzzzzzzzzz/content`,
+      );
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.code).toBe('message_not_found');
+    });
+
+    it('another tenant cannot expunge: its ids are not-found and its single expunge is 404', async () => {
+      const { app } = await appWithEndpoint('owner');
+      const msg = await svix.message.create(app, { eventType: 'a', payload: { mine: true } });
+      const intruder = await api.newTenant('expunge-intruder');
+      const otherApp = (await intruder.client.post('/api/v1/app', { name: 'theirs' })).body.id as string;
+      const bulk = await intruder.client.post(`/api/v1/app/${otherApp}/msg/bulk-expunge`, { ids: [msg.id] });
+      expect(bulk.body).toEqual({ results: { [msg.id]: 'not-found' } });
+      expect((await intruder.client.delete(`/api/v1/app/${app}/msg/${msg.id}/content`)).status).toBe(404);
+      expect(
+        (await intruder.client.post(`/api/v1/app/${app}/msg/bulk-expunge`, { ids: [msg.id] })).status,
+      ).toBe(404);
+      expect((await svix.message.get(app, msg.id)).payload).toEqual({ mine: true });
+    });
+
+    it('refuses to resend an expunged message with 409 message_expunged', async () => {
+      const { app, endpoint } = await appWithEndpoint('resend');
+      const msg = await svix.message.create(app, { eventType: 'a', payload: { pii: 'x' } });
+      await tenant.client.delete(`/api/v1/app/${app}/msg/${msg.id}/content`);
+      const res = await tenant.client.post(`/api/v1/app/${app}/msg/${msg.id}/endpoint/${endpoint}/resend`);
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({ code: 'message_expunged', detail: expect.stringContaining('expunged') });
+      expect((await prisma().delivery.findFirstOrThrow({ where: { messageId: msg.id } })).status).toBe(
+        'canceled',
+      );
+    });
+
+    it('the worker cancels a delivery of an expunged message instead of sending it, even one reopened after the expunge', async () => {
+      const { app, endpoint } = await appWithEndpoint('claim');
+      const msg = await svix.message.create(app, { eventType: 'a', payload: { pii: 'x' } });
+      await tenant.client.delete(`/api/v1/app/${app}/msg/${msg.id}/content`);
+      // A resend or recover that checked the message just before the expunge reopens the delivery after it.
+      const due = await api.app.get(DeliveryRepository).reopenForManualAttempt(tenant.id, {
+        applicationId: app,
+        messageId: msg.id,
+        endpointId: endpoint,
+        newId: newId('delivery'),
+      });
+      expect(await api.app.get(DeliveryAttemptService).attempt(due.id, due.fence)).toBe('canceled');
+      const row = await prisma().delivery.findUniqueOrThrow({ where: { id: due.id } });
+      expect(row).toMatchObject({ status: 'canceled', nextAttemptAt: null, leaseUntil: null });
+      expect(await prisma().deliveryAttempt.count({ where: { deliveryId: due.id } })).toBe(0);
+    });
   });
 
   it('rejects a payload over the limit with 413', async () => {

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   ApplicationRepository,
   EventTypeRepository,
+  ExpungeOutcome,
   mapPage,
   MessageRepository,
   Page,
@@ -28,7 +29,13 @@ export class MessagesService {
    * Stores the payload as the exact JSON text the tenant sent (from the raw body), so every attempt signs
    * and sends those bytes. The 202 is given only once the message and its deliveries are committed.
    */
-  async create(tenantId: string, appIdOrUid: string, input: MessageInDto, rawBody: Buffer | undefined) {
+  async create(
+    tenantId: string,
+    appIdOrUid: string,
+    input: MessageInDto,
+    rawBody: Buffer | undefined,
+    withContent = true,
+  ): Promise<MessageOut> {
     const app = await this.resolveApplication(tenantId, appIdOrUid, input);
     await this.checkEventType(tenantId, input.eventType);
     const payload =
@@ -53,7 +60,7 @@ export class MessagesService {
       id: sent.id,
       eventType: input.eventType,
       eventId: input.eventId ?? null,
-      payload: input.payload,
+      payload: withContent ? input.payload : {},
       channels: input.channels ?? null,
       tags: input.tags ?? null,
       deliverAt: input.deliverAt ?? null,
@@ -73,9 +80,34 @@ export class MessagesService {
     return mapPage(page, (m) => toMessageOut(m, query.with_content ?? true));
   }
 
-  async get(tenantId: string, appIdOrUid: string, msgIdOrEventId: string): Promise<MessageOut> {
+  async get(
+    tenantId: string,
+    appIdOrUid: string,
+    msgIdOrEventId: string,
+    withContent = true,
+  ): Promise<MessageOut> {
     const app = await this.applications.find(tenantId, appIdOrUid);
-    return toMessageOut(await this.messages.find(tenantId, app.id, msgIdOrEventId));
+    return toMessageOut(await this.messages.find(tenantId, app.id, msgIdOrEventId), withContent);
+  }
+
+  /**
+   * Svix's content expunge: the payload becomes `{}` for good and the deliveries still to come are canceled
+   * (see MessageRepository.expunge). Ids or eventIds; ones not in the application are reported `not-found`.
+   */
+  async expunge(
+    tenantId: string,
+    appIdOrUid: string,
+    idsOrEventIds: readonly string[],
+  ): Promise<{ results: Record<string, ExpungeOutcome> }> {
+    const app = await this.applications.find(tenantId, appIdOrUid);
+    const outcomes = await this.messages.expunge(tenantId, app.id, idsOrEventIds);
+    return { results: Object.fromEntries(outcomes) };
+  }
+
+  /** The single-message form: 404 when the message is not the application's. */
+  async expungeOne(tenantId: string, appIdOrUid: string, msgIdOrEventId: string): Promise<void> {
+    const { results } = await this.expunge(tenantId, appIdOrUid, [msgIdOrEventId]);
+    if (results[msgIdOrEventId] !== 'expunged') throw DomainError.notFound('Message');
   }
 
   /** Svix accepts any event type; a tenant can ask for its catalogue to be enforced. */

@@ -1,32 +1,40 @@
+import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
 import { listOutSchema } from '../common/pagination.dto';
-import { EndpointInDto, EndpointOutDto, EndpointUpdateDto } from '../endpoints/endpoint.dto';
+import {
+  endpointCommonFields,
+  endpointOutSchema,
+  headersSchema,
+  oneFilter,
+  secretSchema,
+} from '../endpoints/endpoint.dto';
+import type { HandlerOut } from '../common/handler-out';
 
 /**
- * Svix's operational webhook endpoint models: an endpoint's fields and rules without `version`, `channels`
- * or `headers` (set through the headers routes). `filterTypes` are operational event names, checked by
- * the endpoints service.
+ * Svix's operational webhook endpoint models: an endpoint's fields and rules without `version` or `channels`.
+ * The filter (`eventTypes` or `filterTypes`) names operational events, checked by the endpoints service.
  */
-const updateFields = {
-  url: true,
-  description: true,
-  disabled: true,
-  filterTypes: true,
-  metadata: true,
-  throttleRate: true,
-  rateLimit: true,
-  uid: true,
-} as const;
-
 export class OperationalWebhookEndpointInDto extends createZodDto(
-  EndpointInDto.schema.pick({ ...updateFields, secret: true }),
+  z
+    .strictObject({
+      ...endpointCommonFields,
+      /** Sent by svix 2.x on create; later changes go through the headers route. */
+      headers: headersSchema.nullish(),
+      secret: secretSchema('secret').nullish(),
+    })
+    .transform(oneFilter),
 ) {}
 
 export class OperationalWebhookEndpointUpdateDto extends createZodDto(
-  EndpointUpdateDto.schema.pick(updateFields),
+  z.strictObject(endpointCommonFields).transform(oneFilter),
 ) {}
 
-const operationalEndpointOut = EndpointOutDto.schema.omit({ version: true, channels: true });
+const operationalEndpointOut = endpointOutSchema.omit({ version: true, channels: true });
+
+export type OperationalWebhookEndpointOut = HandlerOut<
+  typeof operationalEndpointOut,
+  'createdAt' | 'updatedAt'
+>;
 
 export class OperationalWebhookEndpointOutDto extends createZodDto(operationalEndpointOut) {}
 

@@ -149,6 +149,78 @@ describe('operational webhook endpoints via the svix SDK', () => {
     expect(plain.code).toBe(422);
   });
 
+  it('takes the filter as eventTypes (svix 2.x) or filterTypes (1.x), and headers on create; emits both names', async () => {
+    const { tenant } = await newTenant('op-v2');
+    const path = '/api/v1/operational-webhook/endpoint';
+    const created = await tenant.client.post(path, {
+      url: 'https://example.com/ops-v2',
+      eventTypes: ['endpoint.disabled'],
+      headers: { 'X-Team': 'sre' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      eventTypes: ['endpoint.disabled'],
+      filterTypes: ['endpoint.disabled'],
+    });
+    expect((await tenant.client.get(`${path}/${created.body.id}/headers`)).body).toEqual({
+      headers: { 'X-Team': 'sre' },
+      sensitive: [],
+    });
+    const listed = await tenant.client.get(path);
+    expect(listed.body.data[0]).toMatchObject({
+      eventTypes: ['endpoint.disabled'],
+      filterTypes: ['endpoint.disabled'],
+    });
+
+    const replaced = await tenant.client.put(`${path}/${created.body.id}`, {
+      url: 'https://example.com/ops-v2',
+      eventTypes: ['message.attempt.exhausted'],
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({
+      eventTypes: ['message.attempt.exhausted'],
+      filterTypes: ['message.attempt.exhausted'],
+    });
+
+    const notOperational = await tenant.client.post(path, {
+      url: 'https://example.com/x',
+      eventTypes: ['invoice.paid'],
+    });
+    expect(notOperational.status).toBe(422);
+    expect(notOperational.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'eventTypes'] })]);
+    const conflict = await tenant.client.post(path, {
+      url: 'https://example.com/x',
+      eventTypes: ['endpoint.disabled'],
+      filterTypes: ['message.attempt.exhausted'],
+    });
+    expect(conflict.status).toBe(422);
+    expect(conflict.body.detail).toEqual([
+      expect.objectContaining({ loc: ['body', 'eventTypes'], type: 'conflicting_fields' }),
+    ]);
+    // Operational endpoints have no channels or version: sending them is an unknown field, not a silent drop.
+    const channels = await tenant.client.post(path, { url: 'https://example.com/x', channels: ['eu'] });
+    expect(channels.status).toBe(422);
+    expect(channels.body).toMatchObject({ code: 'unknown_field', detail: [{ loc: ['body', 'channels'] }] });
+    expect((await tenant.client.get(path)).body.data).toHaveLength(1);
+  });
+
+  it('rotates the secret with gracePeriodSeconds, as svix 2.x sends it', async () => {
+    const { tenant, svix } = await newTenant('op-grace');
+    const endpoint = await svix.operationalWebhook.endpoint.create({ url: 'https://example.com/g' });
+    const path = `/api/v1/operational-webhook/endpoint/${endpoint.id}/secret/rotate`;
+    expect((await tenant.client.post(path, { gracePeriodSeconds: 0 })).status).toBe(204);
+    const repo = api.app.get(EndpointRepository);
+    const current = (await svix.operationalWebhook.endpoint.getSecret(endpoint.id)).key;
+    // Grace 0: the replaced secret stops signing at once.
+    expect((await repo.findForDelivery(tenant.id, endpoint.id))!.secrets).toEqual([current]);
+    expect((await tenant.client.post(path, { gracePeriodSeconds: 3600 })).status).toBe(204);
+    const next = (await svix.operationalWebhook.endpoint.getSecret(endpoint.id)).key;
+    expect((await repo.findForDelivery(tenant.id, endpoint.id))!.secrets).toEqual([next, current]);
+    const bad = await tenant.client.post(path, { gracePeriodSeconds: -1 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(['body', 'gracePeriodSeconds']);
+  });
+
   it('manages the signing secret and custom headers', async () => {
     const { tenant, svix } = await newTenant('op-secret');
     const ops = svix.operationalWebhook.endpoint;

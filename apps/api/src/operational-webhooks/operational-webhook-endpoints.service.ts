@@ -5,10 +5,9 @@ import { EndpointSecretRotateInDto } from '../endpoints/endpoint.dto';
 import { AppRef, EndpointHeadersOut, EndpointOut, EndpointsService } from '../endpoints/endpoints.service';
 import {
   OperationalWebhookEndpointInDto,
+  OperationalWebhookEndpointOut,
   OperationalWebhookEndpointUpdateDto,
 } from './operational-webhook-endpoint.dto';
-
-export type OperationalWebhookEndpointOut = Omit<EndpointOut, 'version' | 'channels'>;
 
 /**
  * The tenant's operational webhook endpoints are ordinary endpoints of its hidden operational application,
