@@ -13,7 +13,8 @@ export interface ReceivedWebhook {
 
 export interface Reply {
   status: number;
-  body?: string;
+  /** Bytes as given: a Buffer can carry what is not valid UTF-8. */
+  body?: string | Buffer;
   headers?: Record<string, string>;
   /** Hold the response this long (to provoke timeouts). */
   delayMs?: number;
