@@ -35,6 +35,21 @@ describe('loadConfig', () => {
     expect(config.delivery.allowedCidrs).toEqual(['127.0.0.0/8', '::1']);
   });
 
+  it('derives the delivery lease from the timeout unless DELIVERY_LEASE is set, and reads the reconciler', () => {
+    const defaults = loadConfig(valid);
+    expect(defaults.delivery.leaseMs).toBe(30_000);
+    expect(defaults.delivery.maxOpenClaims).toBe(5);
+    expect(defaults.reconciler).toEqual({ intervalMs: 5_000, graceMs: 30_000 });
+    const set = loadConfig({
+      ...valid,
+      DELIVERY_LEASE: '2m',
+      RECONCILER_INTERVAL: '1s',
+      RECONCILER_GRACE: '10s',
+    });
+    expect(set.delivery.leaseMs).toBe(120_000);
+    expect(set.reconciler).toEqual({ intervalMs: 1_000, graceMs: 10_000 });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...valid, PORT: '' }).http.port).toBe(8080);
   });
