@@ -55,3 +55,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * True for errors worth trying again as they are: the database unreachable, or a transaction that lost a
+ * race (deadlock detected, serialization failure) and was rolled back.
+ */
+export function isRetryableDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return isDatabaseUnavailable(error) || code === '40P01' || code === '40001';
+}

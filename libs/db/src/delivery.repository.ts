@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
+import DataLoader from 'dataloader';
 import type { HealthChange, NextDeliveryState } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
+import { isDatabaseUnavailable } from './database-errors';
 
 export type DeliveryStatusName = 'pending' | 'sending' | 'success' | 'fail' | 'canceled';
 export type AttemptTrigger = 'scheduled' | 'manual';
@@ -123,6 +125,50 @@ interface ClaimRow {
   operational: boolean;
 }
 
+interface ClaimKey {
+  deliveryId: string;
+  fence: number;
+  leaseMs: number;
+}
+
+/**
+ * The hot path's statements are shared by the calls made within this window: a worker running many
+ * attempts at once claims and records them a batch per statement instead of a statement each (DataLoader
+ * does the grouping). Each caller still waits for its own result, so nothing is acknowledged before it is
+ * written.
+ */
+const BATCHING = {
+  cache: false,
+  maxBatchSize: 500,
+  batchScheduleFn: (run: () => void) => setTimeout(run, 2),
+} as const;
+
+function toClaimed(row: ClaimRow): ClaimedDelivery {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    applicationId: row.applicationId,
+    fence: row.fence,
+    attemptCount: row.attemptCount,
+    retryCount: row.retryCount,
+    openClaims: row.openClaims,
+    trigger: row.trigger,
+    canceled: row.tenantDeleted || row.messageExpunged,
+    message: { id: row.messageId, eventType: row.eventType, eventId: row.eventId, payload: row.payload },
+    endpoint: {
+      id: row.endpointId,
+      uid: row.endpointUid,
+      url: row.url,
+      disabled: row.disabled,
+      headers: row.headers,
+      secret: row.secret,
+      oldSecrets: row.oldSecrets,
+      failingSince: row.failingSince,
+    },
+    application: { id: row.appId, uid: row.appUid, operational: row.operational },
+  };
+}
+
 /**
  * The delivery state machine in PostgreSQL. Every change that hands out work bumps the row's `fence`, and
  * every change made on behalf of a claim requires the claim's fence, so a stale job, a worker whose lease was
@@ -140,18 +186,38 @@ export class DeliveryRepository {
    * `sending` with an expired lease (its worker died). Returns the new fence as the claim's token.
    * A delivery whose tenant was deleted or whose message was expunged is claimed only to be canceled
    * (a resend or recover that raced the expunge may have reopened it), so none is ever sent.
+   * Claims made within a couple of milliseconds of each other share one statement (see `claimBatch`).
    */
-  async claim(deliveryId: string, fence: number, leaseMs: number): Promise<ClaimedDelivery | undefined> {
-    const [row] = await this.sql.query<ClaimRow>(
-      `WITH claimed AS (
-         UPDATE deliveries
-            SET status = 'sending', fence = fence + 1, open_claims = open_claims + 1,
-                lease_until = now() + make_interval(secs => $3), updated_at = now()
-          WHERE id = $1 AND fence = $2
-            AND ((status = 'pending' AND next_attempt_at <= now() + interval '1 second')
-                 OR (status = 'sending' AND lease_until < now()))
-         RETURNING id, tenant_id, application_id, message_id, endpoint_id, fence, attempt_count, retry_count,
-                   open_claims, next_trigger
+  claim(deliveryId: string, fence: number, leaseMs: number): Promise<ClaimedDelivery | undefined> {
+    return this.claims.load({ deliveryId, fence, leaseMs });
+  }
+
+  private readonly claims = new DataLoader<ClaimKey, ClaimedDelivery | undefined>(
+    (keys) => this.claimBatch(keys),
+    BATCHING,
+  );
+
+  /**
+   * One statement for many claims. Rows another transaction holds are skipped, not waited for (that claim
+   * fails: the holder has the delivery), which also keeps concurrent batches from deadlocking.
+   */
+  private async claimBatch(keys: readonly ClaimKey[]): Promise<(ClaimedDelivery | undefined)[]> {
+    const rows = await this.sql.query<ClaimRow>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::float8[]) AS i(id, fence, lease_secs)
+       ), target AS (
+         SELECT d.id, i.lease_secs FROM deliveries d JOIN input i ON i.id = d.id AND i.fence = d.fence
+          WHERE (d.status = 'pending' AND d.next_attempt_at <= now() + interval '1 second')
+             OR (d.status = 'sending' AND d.lease_until < now())
+            FOR UPDATE OF d SKIP LOCKED
+       ), claimed AS (
+         UPDATE deliveries d
+            SET status = 'sending', fence = d.fence + 1, open_claims = d.open_claims + 1,
+                lease_until = now() + make_interval(secs => t.lease_secs), updated_at = now()
+           FROM target t
+          WHERE d.id = t.id
+         RETURNING d.id, d.tenant_id, d.application_id, d.message_id, d.endpoint_id, d.fence, d.attempt_count,
+                   d.retry_count, d.open_claims, d.next_trigger
        )
        SELECT c.id, c.tenant_id AS "tenantId", c.application_id AS "applicationId", c.fence,
               c.attempt_count AS "attemptCount", c.retry_count AS "retryCount", c.open_claims AS "openClaims",
@@ -166,32 +232,10 @@ export class DeliveryRepository {
          JOIN endpoints e ON e.id = c.endpoint_id
          JOIN applications a ON a.id = e.application_id
          JOIN tenants t ON t.id = c.tenant_id`,
-      [deliveryId, fence, leaseMs / 1000],
+      [keys.map((k) => k.deliveryId), keys.map((k) => k.fence), keys.map((k) => k.leaseMs / 1000)],
     );
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      tenantId: row.tenantId,
-      applicationId: row.applicationId,
-      fence: row.fence,
-      attemptCount: row.attemptCount,
-      retryCount: row.retryCount,
-      openClaims: row.openClaims,
-      trigger: row.trigger,
-      canceled: row.tenantDeleted || row.messageExpunged,
-      message: { id: row.messageId, eventType: row.eventType, eventId: row.eventId, payload: row.payload },
-      endpoint: {
-        id: row.endpointId,
-        uid: row.endpointUid,
-        url: row.url,
-        disabled: row.disabled,
-        headers: row.headers,
-        secret: row.secret,
-        oldSecrets: row.oldSecrets,
-        failingSince: row.failingSince,
-      },
-      application: { id: row.appId, uid: row.appUid, operational: row.operational },
-    };
+    const byId = new Map(rows.map((row) => [row.id, toClaimed(row)]));
+    return keys.map((k) => byId.get(k.deliveryId));
   }
 
   /**
@@ -233,60 +277,143 @@ export class DeliveryRepository {
   }
 
   /**
-   * The write after every try, in one statement: the attempt row (always: it happened), and, only if the
-   * delivery still carries the claim's fence, its next state and the operational webhooks that outcome raises
-   * (outbox rows, so they cannot be lost to a crash after the record). The endpoint's failing streak is
-   * written only when it starts or ends. Disabling, rare, is a second statement with its own event.
+   * The write after every try: the attempt row (always: it happened), and, only if the delivery still
+   * carries the claim's fence, its next state and the operational webhooks that outcome raises (outbox rows
+   * in the same statement, so they cannot be lost to a crash after the record). The endpoint's failing
+   * streak is written only when it starts or ends; disabling, rare, is a statement of its own with its
+   * event. Records made within a couple of milliseconds of each other share statements (see `recordBatch`).
    */
-  async recordAttempt(a: AttemptRecord): Promise<RecordedAttempt> {
-    const [row] = await this.sql.query<{ fence: number | null }>(
-      `WITH attempt AS (
+  recordAttempt(a: AttemptRecord): Promise<RecordedAttempt> {
+    return this.records.load(a);
+  }
+
+  private readonly records = new DataLoader<AttemptRecord, RecordedAttempt>(
+    (batch) => this.recordBatch(batch),
+    BATCHING,
+  );
+
+  /**
+   * A batch of records in one statement. If the statement fails for a reason other than the database being
+   * unreachable (a value PostgreSQL refuses), each record is written on its own, so one bad record fails
+   * alone and its caller can write it again without the offending part.
+   */
+  private async recordBatch(batch: readonly AttemptRecord[]): Promise<(RecordedAttempt | Error)[]> {
+    try {
+      return await this.writeRecords(batch);
+    } catch (error) {
+      if (batch.length === 1 || isDatabaseUnavailable(error)) return batch.map(() => asError(error));
+      return Promise.all(
+        batch.map((record) =>
+          this.writeRecords([record]).then(
+            ([result]) => result!,
+            (e: unknown) => asError(e),
+          ),
+        ),
+      );
+    }
+  }
+
+  private async writeRecords(batch: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
+    // Locks are taken in delivery-id order, so two batches touching the same rows cannot deadlock.
+    const ordered = [...batch].sort((x, y) => (x.deliveryId < y.deliveryId ? -1 : 1));
+    const applied = await this.sql.query<{ id: string; fence: number }>(
+      `WITH input AS (
+         SELECT * FROM json_to_recordset($1::json) AS r(
+           id text, tenant_id text, delivery_id text, message_id text, endpoint_id text, url text,
+           response_status_code int, response text, response_duration_ms int, status delivery_status,
+           error_kind text, trigger text, created_at timestamptz, next_status delivery_status, fence int,
+           next_attempt_at timestamptz, n int)
+       ), attempts AS (
          INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code,
                                         response, response_duration_ms, status, error_kind, trigger, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::delivery_status, $11, $12, $13)
-       ), delivery AS (
-         UPDATE deliveries
-            SET status = $14::delivery_status, attempt_count = attempt_count + 1, retry_count = retry_count + 1,
-                next_attempt_at = $16, lease_until = NULL, open_claims = 0, fence = fence + 1,
+         SELECT id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code, response,
+                response_duration_ms, status, error_kind, trigger, created_at
+           FROM input
+       ), moved AS (
+         UPDATE deliveries d
+            SET status = i.next_status, attempt_count = d.attempt_count + 1, retry_count = d.retry_count + 1,
+                next_attempt_at = i.next_attempt_at, lease_until = NULL, open_claims = 0, fence = d.fence + 1,
                 next_trigger = 'scheduled', updated_at = now()
-          WHERE id = $3 AND fence = $15 AND status = 'sending'
-         RETURNING fence
-       ), health AS (
-         UPDATE endpoints
-            SET failing_since = CASE WHEN $17 THEN $13::timestamptz ELSE NULL END
-          WHERE id = $5 AND (($17 AND failing_since IS NULL) OR ($18 AND failing_since IS NOT NULL))
+           FROM (SELECT * FROM input ORDER BY n) i
+          WHERE d.id = i.delivery_id AND d.fence = i.fence AND d.status = 'sending'
+         RETURNING d.id, d.fence
        ), events AS (
          INSERT INTO outbox_events (id, tenant_id, kind, payload)
-         SELECT e.id, $2, 'operational_webhook', e.payload
-           FROM json_to_recordset($19::json) AS e(id text, payload text)
-          WHERE EXISTS (SELECT 1 FROM delivery)
+         SELECT e.id, e.tenant_id, 'operational_webhook', e.payload
+           FROM json_to_recordset($2::json) AS e(id text, tenant_id text, delivery_id text, payload text)
+          WHERE e.delivery_id IN (SELECT id FROM moved)
        )
-       SELECT (SELECT fence FROM delivery) AS fence`,
+       SELECT id, fence FROM moved`,
       [
-        a.id,
-        a.tenantId,
-        a.deliveryId,
-        a.messageId,
-        a.endpointId,
-        a.url,
-        a.responseStatusCode,
-        a.response,
-        a.responseDurationMs,
-        a.success ? 'success' : 'fail',
-        a.errorKind,
-        a.trigger,
-        a.at,
-        a.next.status,
-        a.fence,
-        a.next.status === 'pending' ? a.next.nextAttemptAt : null,
-        a.health.startStreak,
-        a.health.endStreak,
-        JSON.stringify(a.messageEvents),
+        JSON.stringify(
+          ordered.map((a, n) => ({
+            id: a.id,
+            tenant_id: a.tenantId,
+            delivery_id: a.deliveryId,
+            message_id: a.messageId,
+            endpoint_id: a.endpointId,
+            url: a.url,
+            response_status_code: a.responseStatusCode,
+            response: a.response,
+            response_duration_ms: a.responseDurationMs,
+            status: a.success ? 'success' : 'fail',
+            error_kind: a.errorKind,
+            trigger: a.trigger,
+            created_at: a.at.toISOString(),
+            next_status: a.next.status,
+            fence: a.fence,
+            next_attempt_at: a.next.status === 'pending' ? a.next.nextAttemptAt.toISOString() : null,
+            n,
+          })),
+        ),
+        JSON.stringify(
+          ordered.flatMap((a) =>
+            a.messageEvents.map((e) => ({
+              id: e.id,
+              tenant_id: a.tenantId,
+              delivery_id: a.deliveryId,
+              payload: e.payload,
+            })),
+          ),
+        ),
       ],
     );
-    if (!row) throw new Error(`recording attempt ${a.id} returned nothing`);
-    const endpointDisabledNow = a.health.disable ? await this.disableEndpoint(a) : false;
-    return { applied: row.fence !== null, fence: row.fence, endpointDisabledNow };
+    const fences = new Map(applied.map((row) => [row.id, row.fence]));
+    await this.updateStreaks(batch);
+    return Promise.all(
+      batch.map(async (a) => ({
+        applied: fences.has(a.deliveryId),
+        fence: fences.get(a.deliveryId) ?? null,
+        endpointDisabledNow: a.health.disable ? await this.disableEndpoint(a) : false,
+      })),
+    );
+  }
+
+  /** Starts or ends endpoints' failing streaks where a record asks it: the latest record per endpoint wins. */
+  private async updateStreaks(batch: readonly AttemptRecord[]): Promise<void> {
+    const latest = new Map<string, AttemptRecord>();
+    for (const a of batch) {
+      if (!a.health.startStreak && !a.health.endStreak) continue;
+      const seen = latest.get(a.endpointId);
+      if (!seen || seen.at <= a.at) latest.set(a.endpointId, a);
+    }
+    if (latest.size === 0) return;
+    await this.sql.query(
+      `UPDATE endpoints e SET failing_since = CASE WHEN h.start THEN h.at ELSE NULL END
+         FROM json_to_recordset($1::json) AS h(endpoint_id text, start boolean, stop boolean, at timestamptz)
+        WHERE e.id = h.endpoint_id
+          AND ((h.start AND e.failing_since IS NULL) OR (h.stop AND e.failing_since IS NOT NULL))`,
+      [
+        JSON.stringify(
+          [...latest.values()].map((a) => ({
+            endpoint_id: a.endpointId,
+            start: a.health.startStreak,
+            stop: a.health.endStreak,
+            at: a.at.toISOString(),
+          })),
+        ),
+      ],
+    );
   }
 
   /**
@@ -443,4 +570,8 @@ export class DeliveryRepository {
       select: { id: true, fence: true, nextAttemptAt: true },
     });
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

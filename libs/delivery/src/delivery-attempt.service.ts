@@ -5,7 +5,7 @@ import {
   AttemptRecord,
   ClaimedDelivery,
   DeliveryRepository,
-  isDatabaseUnavailable,
+  isRetryableDatabaseError,
   OutboxWebhook,
   parseOldSecrets,
   RecordedAttempt,
@@ -104,7 +104,7 @@ export class DeliveryAttemptService {
     try {
       return await this.recordWhileLeased(record, leaseEnds);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) throw error;
+      if (isRetryableDatabaseError(error)) throw error;
       this.logger.error(
         { err: error, deliveryId: record.deliveryId },
         'attempt record refused; storing it without the response',
@@ -126,11 +126,8 @@ export class DeliveryAttemptService {
         return await this.deliveries.recordAttempt(record);
       } catch (error) {
         const margin = 1_000;
-        if (!isDatabaseUnavailable(error) || Date.now() + pause + margin > leaseEnds) throw error;
-        this.logger.warn(
-          { deliveryId: record.deliveryId },
-          'PostgreSQL unavailable; retrying the attempt record',
-        );
+        if (!isRetryableDatabaseError(error) || Date.now() + pause + margin > leaseEnds) throw error;
+        this.logger.warn({ err: error, deliveryId: record.deliveryId }, 'attempt record failed; retrying it');
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
