@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
+import { ReadCache } from './read-cache';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 
 export interface ApiKeyRecord {
@@ -24,11 +25,12 @@ export class ApiKeyRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly sql: SqlService,
+    private readonly cache: ReadCache,
   ) {}
 
   async create(tenantId: string, key: { name: string; prefix: string; hash: Buffer }): Promise<ApiKeyRecord> {
     await this.assertTenant(tenantId);
-    return this.prisma.apiKey.create({
+    const created = await this.prisma.apiKey.create({
       data: {
         id: newId('apiKey'),
         tenantId,
@@ -38,6 +40,8 @@ export class ApiKeyRepository {
       },
       select: SELECT,
     });
+    await this.cache.invalidate(`apikey:${key.prefix}`);
+    return created;
   }
 
   async list(tenantId: string, query: PageQuery): Promise<Page<ApiKeyRecord>> {
@@ -59,15 +63,25 @@ export class ApiKeyRepository {
       data: { revokedAt: new Date() },
     });
     if (count === 0) throw DomainError.notFound('ApiKey');
+    // Before the answer: the revoked key fails on this process's very next request.
+    await this.cache.invalidate(`tenant:${tenantId}`);
   }
 
-  /** Live keys sharing a display prefix, for the caller to compare hashes in constant time. Every request. */
+  /**
+   * Live keys sharing a display prefix, for the caller to compare hashes in constant time. Every request, so
+   * cached; a revoke, or its tenant's deletion, evicts it.
+   */
   findActiveByPrefix(prefix: string): Promise<ApiKeyCandidate[]> {
-    return this.sql.query<ApiKeyCandidate>(
-      `SELECT k.id, k.tenant_id AS "tenantId", k.hash
-         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-        WHERE k.prefix = $1 AND k.revoked_at IS NULL AND t.deleted_at IS NULL`,
-      [prefix],
+    return this.cache.get(
+      `apikey:${prefix}`,
+      (keys) => [`apikey:${prefix}`, ...keys.map((k) => `tenant:${k.tenantId}`)],
+      () =>
+        this.sql.query<ApiKeyCandidate>(
+          `SELECT k.id, k.tenant_id AS "tenantId", k.hash
+             FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+            WHERE k.prefix = $1 AND k.revoked_at IS NULL AND t.deleted_at IS NULL`,
+          [prefix],
+        ),
     );
   }
 

@@ -3,6 +3,7 @@ import { Prisma } from '@prisma/client';
 import { DomainError, isId, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
+import { ReadCache } from './read-cache';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 import { isUniqueViolation } from './prisma-errors';
 
@@ -45,6 +46,7 @@ export class ApplicationRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly sql: SqlService,
+    private readonly cache: ReadCache,
   ) {}
 
   async create(tenantId: string, data: ApplicationData): Promise<ApplicationRecord> {
@@ -53,6 +55,8 @@ export class ApplicationRepository {
         data: { id: newId('application'), tenantId, ...data, metadata: data.metadata ?? {} },
         select: SELECT,
       });
+      // A lookup of its uid may be cached as "not found".
+      await this.cache.invalidate(`apps:${tenantId}`);
       return toRecord(row);
     } catch (error) {
       if (isUniqueViolation(error)) throw uidTaken();
@@ -67,14 +71,21 @@ export class ApplicationRepository {
     return found;
   }
 
-  /** On every message create, so plain SQL. */
+  /** On every message create, so cached; an update or delete of the application evicts it. */
   async findOptional(tenantId: string, idOrUid: string): Promise<ApplicationRecord | undefined> {
     const column = isId('application', idOrUid) ? 'id' : 'uid';
-    const [row] = await this.sql.query<Row>(
-      `SELECT id, uid, name, metadata, throttle_rate AS "throttleRate", created_at AS "createdAt",
-              updated_at AS "updatedAt"
-         FROM applications WHERE tenant_id = $1 AND ${column} = $2 AND NOT operational`,
-      [tenantId, idOrUid],
+    const row = await this.cache.get(
+      `app:${tenantId}:${idOrUid}`,
+      (found) => [`tenant:${tenantId}`, found ? `app:${found.id}` : `apps:${tenantId}`],
+      async () => {
+        const [found] = await this.sql.query<Row>(
+          `SELECT id, uid, name, metadata, throttle_rate AS "throttleRate", created_at AS "createdAt",
+                  updated_at AS "updatedAt"
+             FROM applications WHERE tenant_id = $1 AND ${column} = $2 AND NOT operational`,
+          [tenantId, idOrUid],
+        );
+        return found ?? null;
+      },
     );
     return row ? toRecord(row) : undefined;
   }
@@ -101,6 +112,9 @@ export class ApplicationRepository {
       if (isUniqueViolation(error)) throw uidTaken();
       throw error;
     }
+    // Its old uid's lookup is tagged with the application too; a new uid may be cached as "not found".
+    await this.cache.invalidate(`app:${id}`);
+    await this.cache.invalidate(`apps:${tenantId}`);
     return this.find(tenantId, id);
   }
 
@@ -109,6 +123,7 @@ export class ApplicationRepository {
       where: { tenantId, id, operational: false },
     });
     if (count === 0) throw DomainError.notFound('Application');
+    await this.cache.invalidate(`app:${id}`);
   }
 
   /**

@@ -13,6 +13,7 @@ import { EndpointRepository } from './endpoint.repository';
 import { AppSecretBox } from './secret-box.provider';
 import { OutboxRepository } from './outbox.repository';
 import { AdvisoryLocks } from './advisory-locks';
+import { ReadCache } from './read-cache';
 
 const REPOSITORIES = [
   TenantRepository,
@@ -31,7 +32,7 @@ const REPOSITORIES = [
 
 @Global()
 @Module({
-  providers: [PrismaService, SqlService, ...REPOSITORIES],
+  providers: [PrismaService, SqlService, ReadCache, ...REPOSITORIES],
   exports: [PrismaService, ...REPOSITORIES],
 })
 export class DbModule {}

@@ -5,6 +5,7 @@ import type { HealthChange, NextDeliveryState } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { isDatabaseUnavailable } from './database-errors';
+import { ReadCache } from './read-cache';
 
 export type DeliveryStatusName = 'pending' | 'sending' | 'success' | 'fail' | 'canceled';
 export type AttemptTrigger = 'scheduled' | 'manual';
@@ -54,6 +55,7 @@ export interface AttemptRecord {
   id: string;
   deliveryId: string;
   tenantId: string;
+  applicationId: string;
   messageId: string;
   endpointId: string;
   /** The claim's token. */
@@ -179,6 +181,7 @@ export class DeliveryRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly sql: SqlService,
+    private readonly cache: ReadCache,
   ) {}
 
   /**
@@ -443,6 +446,8 @@ export class DeliveryRepository {
         a.disabledEvent?.payload ?? null,
       ],
     );
+    // Fan-out must stop routing to it: every process's cached routing of the application is evicted.
+    if (rows.length > 0) await this.cache.invalidate(`endpoints:${a.applicationId}`);
     return rows.length > 0;
   }
 

@@ -3,6 +3,7 @@ import { Prisma } from '@prisma/client';
 import { DomainError, isId, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
+import { ReadCache } from './read-cache';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 import { isUniqueViolation } from './prisma-errors';
 import { AppSecretBox } from './secret-box.provider';
@@ -106,6 +107,7 @@ export class EndpointRepository {
     private readonly prisma: PrismaService,
     private readonly box: AppSecretBox,
     private readonly sql: SqlService,
+    private readonly cache: ReadCache,
   ) {}
 
   async create(
@@ -125,6 +127,7 @@ export class EndpointRepository {
         },
         select: SELECT,
       });
+      await this.routingChanged(applicationId);
       return toRecord(row);
     } catch (error) {
       if (isUniqueViolation(error)) throw uidTaken();
@@ -178,6 +181,7 @@ export class EndpointRepository {
       if (isUniqueViolation(error)) throw uidTaken();
       throw error;
     }
+    await this.routingChanged(applicationId);
     return this.find(tenantId, applicationId, id);
   }
 
@@ -200,6 +204,7 @@ export class EndpointRepository {
   async delete(tenantId: string, applicationId: string, id: string): Promise<void> {
     const { count } = await this.prisma.endpoint.deleteMany({ where: { tenantId, applicationId, id } });
     if (count === 0) throw notFound();
+    await this.routingChanged(applicationId);
   }
 
   /** The current plain `whsec_…` secret. */
@@ -251,20 +256,34 @@ export class EndpointRepository {
     });
   }
 
-  /** Fan-out at ingest: the application's endpoints that can receive anything, with their filters. */
+  /**
+   * Fan-out at ingest: the application's endpoints that can receive anything, with their filters. On every
+   * message create, so cached; any change to the application's endpoints evicts it (`routingChanged`).
+   */
   async findActiveForApplication(tenantId: string, applicationId: string): Promise<EndpointRouting[]> {
-    // On every message create, so plain SQL.
-    const rows = await this.sql.query<{
-      id: string;
-      filterTypes: string[];
-      channels: string[];
-      disabled: boolean;
-    }>(
-      `SELECT id, filter_types AS "filterTypes", channels, disabled FROM endpoints
-        WHERE tenant_id = $1 AND application_id = $2 AND NOT disabled ORDER BY id`,
-      [tenantId, applicationId],
+    // The tenant is part of the key: an application id sent by another tenant must not find this entry.
+    return this.cache.get(
+      `endpoints:${tenantId}:${applicationId}`,
+      () => [`tenant:${tenantId}`, `app:${applicationId}`, `endpoints:${applicationId}`],
+      async () => {
+        const rows = await this.sql.query<{
+          id: string;
+          filterTypes: string[];
+          channels: string[];
+          disabled: boolean;
+        }>(
+          `SELECT id, filter_types AS "filterTypes", channels, disabled FROM endpoints
+            WHERE tenant_id = $1 AND application_id = $2 AND NOT disabled ORDER BY id`,
+          [tenantId, applicationId],
+        );
+        return rows.map((row) => ({ ...row, eventTypes: row.filterTypes }));
+      },
     );
-    return rows.map((row) => ({ ...row, eventTypes: row.filterTypes }));
+  }
+
+  /** Which endpoints receive an application's messages changed (created, edited, enabled, disabled, deleted). */
+  routingChanged(applicationId: string): Promise<void> {
+    return this.cache.invalidate(`endpoints:${applicationId}`);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import { DomainError } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
@@ -74,10 +75,22 @@ export class MessageRepository {
 
   /**
    * The ingest write: messages and one delivery per matched endpoint, in one transaction, so a message
-   * is never stored without its deliveries. Takes a batch so callers can group requests. A message whose
-   * eventId already exists in its application is not stored; the existing message's id comes back.
+   * is never stored without its deliveries. A message whose eventId already exists in its application is not
+   * stored; the existing message's id comes back. Messages ingested within a couple of milliseconds of each
+   * other, by any request, are committed by one statement (group commit): each caller still waits for the
+   * commit that holds its message, so a 202 always follows a commit.
    */
-  async ingest(batch: NewMessage[]): Promise<IngestResult[]> {
+  ingest(batch: NewMessage[]): Promise<IngestResult[]> {
+    return Promise.all(batch.map((message) => this.ingests.load(message)));
+  }
+
+  private readonly ingests = new DataLoader<NewMessage, IngestResult>((batch) => this.ingestBatch(batch), {
+    cache: false,
+    maxBatchSize: 500,
+    batchScheduleFn: (run) => setTimeout(run, 1),
+  });
+
+  private async ingestBatch(batch: readonly NewMessage[]): Promise<IngestResult[]> {
     // One statement, so one round trip and atomic: the messages, then the deliveries of those that were
     // inserted (a duplicate eventId inserts nothing and gets no deliveries).
     const messages = batch.map((m) => ({
@@ -140,7 +153,7 @@ export class MessageRepository {
   }
 
   /** The messages that already hold these eventIds, keyed `applicationId/eventId`. */
-  private async existingIds(duplicates: NewMessage[]): Promise<Map<string, string>> {
+  private async existingIds(duplicates: readonly NewMessage[]): Promise<Map<string, string>> {
     if (duplicates.length === 0) return new Map();
     const rows = await this.sql.query<{ id: string; applicationId: string; eventId: string }>(
       `SELECT id, application_id AS "applicationId", event_id AS "eventId" FROM messages

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError, newId } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
+import { ReadCache } from './read-cache';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 
 export interface TenantRecord {
@@ -36,6 +37,7 @@ export class TenantRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly sql: SqlService,
+    private readonly cache: ReadCache,
   ) {}
 
   /** Creates the tenant and its first API key in one transaction. */
@@ -72,11 +74,18 @@ export class TenantRepository {
     return toPage(rows, query, window);
   }
 
-  /** Read on every message create, so plain SQL. */
+  /** Read on every message create, so cached (evicted when they change or the tenant is deleted). */
   async settings(id: string): Promise<TenantSettings> {
-    const [row] = await this.sql.query<{ settings: unknown }>(
-      'SELECT settings FROM tenants WHERE id = $1 AND deleted_at IS NULL',
-      [id],
+    const row = await this.cache.get(
+      `settings:${id}`,
+      () => [`tenant:${id}`],
+      async () => {
+        const [found] = await this.sql.query<{ settings: unknown }>(
+          'SELECT settings FROM tenants WHERE id = $1 AND deleted_at IS NULL',
+          [id],
+        );
+        return found ?? null;
+      },
     );
     if (!row) throw DomainError.notFound('Tenant');
     return readSettings(row.settings);
@@ -86,6 +95,7 @@ export class TenantRepository {
     const current = await this.settings(id);
     const next = { ...current, ...patch };
     await this.prisma.tenant.update({ where: { id }, data: { settings: { ...next } } });
+    await this.cache.invalidate(`tenant:${id}`);
     return next;
   }
 
@@ -103,6 +113,8 @@ export class TenantRepository {
       [id, newId('outbox')],
     );
     if (rows.length === 0) throw DomainError.notFound('Tenant');
+    // Before the answer: the tenant's keys fail on this process's very next request.
+    await this.cache.invalidate(`tenant:${id}`);
   }
 
   /**

@@ -206,6 +206,7 @@ export class DeliveryAttemptService {
       id: attemptId,
       deliveryId: claimed.id,
       tenantId: claimed.tenantId,
+      applicationId: claimed.applicationId,
       messageId: claimed.message.id,
       endpointId: claimed.endpoint.id,
       fence: claimed.fence,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import { JobsOptions, Queue, RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -117,27 +118,41 @@ export class JobProducer implements OnApplicationShutdown {
   /**
    * Queues the next attempt of each delivery (the one way delivery jobs are built). Never throws: the
    * deliveries are committed in PostgreSQL already, so a refusal is logged and the reconciler queues them.
-   * Returns whether Redis took them.
+   * Calls made within a couple of milliseconds of each other share one `addBulk`. Returns whether Redis took
+   * them.
    */
   async enqueueDeliveries(deliveries: DeliveryToQueue[], context: string): Promise<boolean> {
     if (deliveries.length === 0) return true;
+    const taken = await this.deliveryJobs.loadMany(deliveries.map((delivery) => ({ delivery, context })));
+    return taken.every((ok) => ok === true);
+  }
+
+  private readonly deliveryJobs = new DataLoader<{ delivery: DeliveryToQueue; context: string }, boolean>(
+    (batch) => this.addDeliveryJobs(batch),
+    { cache: false, maxBatchSize: 1000, batchScheduleFn: (run) => setTimeout(run, 1) },
+  );
+
+  private async addDeliveryJobs(
+    batch: readonly { delivery: DeliveryToQueue; context: string }[],
+  ): Promise<boolean[]> {
     const now = Date.now();
     try {
       await this.enqueueBulk(
-        deliveries.map((d) => ({
+        batch.map(({ delivery: d }) => ({
           name: 'DeliveryAttemptV2' as const,
           data: { deliveryId: d.id, fence: d.fence },
           jobId: deliveryJobId(d.id, d.fence),
           options: d.dueAt && d.dueAt.getTime() > now ? { delay: d.dueAt.getTime() - now } : undefined,
         })),
       );
-      return true;
+      return batch.map(() => true);
     } catch (error) {
+      const contexts = [...new Set(batch.map((b) => b.context))];
       this.logger.warn(
-        { err: error, deliveries: deliveries.length, context },
+        { err: error, deliveries: batch.length, contexts },
         'could not queue deliveries; the reconciler will',
       );
-      return false;
+      return batch.map(() => false);
     }
   }
 
