@@ -27,6 +27,8 @@ const POSTGRES_NAMES = ['postgres', 'postmaster'];
 const MAX_SOCKET_PATH = 107;
 /** Where PostgreSQL's files go when the postgres user cannot reach the checkout (see postgresHome). */
 const SHARED_BASE = '/var/tmp/hookrelay-pg';
+/** In each folder under SHARED_BASE: the data dir (inside a checkout) it belongs to. */
+const OWNER_FILE = 'owner';
 
 // ---------------------------------------------------------------------------------------------
 // Locating binaries
@@ -130,21 +132,64 @@ async function checkPostgresCanReach(dir, log) {
 /**
  * Where PostgreSQL's files live. Running as root, the server runs as the "postgres" user, which must be able
  * to walk down to them; a checkout under a private folder (mktemp -d, a 0700 home) does not allow that.
- * Then the files go to a root-owned, world-traversable folder keyed by the data dir, and a note is left in
- * the data dir. `create: false` computes the place without making anything.
+ * Then the files go to a root-owned, world-traversable folder keyed by the data dir, which names its owner
+ * (so that `removeOrphanedHomes` can clean it up once the checkout is gone), and a note is left in the
+ * data dir. Pure: `create: false` computes the place without making anything.
  */
 export function postgresHome(dataDir, { log = () => {}, create = true } = {}) {
   const absolute = path.resolve(dataDir);
   if (!IS_ROOT || untraversableParents(absolute).length === 0) return absolute;
   const home = path.join(SHARED_BASE, createHash('sha256').update(absolute).digest('hex').slice(0, 16));
   if (!create) return home;
+  // The data dir exists before the folder names it as owner, and the owner is written before anything else
+  // goes in: another checkout's clean-up removes only a folder whose named owner is gone.
+  fs.mkdirSync(absolute, { recursive: true });
   fs.mkdirSync(home, { recursive: true });
   fs.chmodSync(SHARED_BASE, 0o755);
   fs.chmodSync(home, 0o755);
-  fs.mkdirSync(absolute, { recursive: true });
+  fs.writeFileSync(path.join(home, OWNER_FILE), `${absolute}\n`);
   fs.writeFileSync(path.join(absolute, 'pg-location'), `${home}\n`);
   log(`PostgreSQL's files are in ${home}: the "postgres" user cannot reach ${absolute}`);
   return home;
+}
+
+/**
+ * Removes the folders under /var/tmp/hookrelay-pg whose checkout is gone (its data dir no longer exists),
+ * stopping their server first if one still runs. Folders made before owners were recorded are left alone,
+ * with a hint: nothing says whether their checkout still exists.
+ */
+export async function removeOrphanedHomes(log) {
+  let entries;
+  try {
+    entries = fs.readdirSync(SHARED_BASE);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const home = path.join(SHARED_BASE, entry);
+    let owner;
+    try {
+      owner = fs.readFileSync(path.join(home, OWNER_FILE), 'utf8').trim();
+    } catch {
+      log(`${home} names no checkout (made by an older version); remove it by hand if its checkout is gone`);
+      continue;
+    }
+    if (fs.existsSync(owner)) continue;
+    const running = readPostmasterPid(path.join(home, 'pg'));
+    if (running && pidAlive(running.pid, POSTGRES_NAMES)) {
+      log(`Stopping the PostgreSQL (pid ${running.pid}) of ${owner}, which no longer exists`);
+      // SIGQUIT is PostgreSQL's immediate shutdown; the data is about to be deleted anyway.
+      process.kill(running.pid, 'SIGQUIT');
+      const deadline = Date.now() + DEADLINE_MS;
+      while (pidAlive(running.pid, POSTGRES_NAMES) && Date.now() < deadline) await sleep(100);
+      if (pidAlive(running.pid, POSTGRES_NAMES)) {
+        log(`WARNING: PostgreSQL (pid ${running.pid}) did not stop; leaving ${home}`);
+        continue;
+      }
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+    log(`Removed ${home}: its checkout (${owner}) no longer exists`);
+  }
 }
 
 function readPostmasterPid(pgDir) {
@@ -203,6 +248,7 @@ function shellQuote(s) {
  * needed; resolves a handle for `stopPostgres` once it accepts queries.
  */
 export async function startPostgres({ dataDir: requestedDir, pgPort, log }) {
+  if (IS_ROOT) await removeOrphanedHomes(log);
   const dataDir = postgresHome(requestedDir, { log });
   const pgDir = path.join(dataDir, 'pg');
   const runDir = path.join(dataDir, 'run');
