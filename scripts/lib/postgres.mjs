@@ -402,3 +402,24 @@ export async function stopPostgres({ binDir, pgDir, user, logFile }, log) {
 export function databaseUrl(pgPort) {
   return `postgresql://${PG_USER}@127.0.0.1:${pgPort}/${PG_DATABASE}`;
 }
+
+/** The handle `stopPostgres` takes, for the server of `dataDir`, without starting anything. */
+export function postgresHandle({ dataDir, pgPort }) {
+  const home = postgresHome(dataDir, { create: false });
+  const pgDir = path.join(home, 'pg');
+  let major;
+  try {
+    major = fs.readFileSync(path.join(pgDir, 'PG_VERSION'), 'utf8').trim();
+  } catch {
+    major = undefined;
+  }
+  const binDir = findPgBinDir({ preferMajor: major });
+  if (!binDir) throw missingError('PostgreSQL server', 'postgresql', 'postgresql@16');
+  return {
+    binDir,
+    pgDir,
+    logFile: path.join(home, 'pg.log'),
+    user: IS_ROOT ? 'postgres' : undefined,
+    port: pgPort,
+  };
+}
