@@ -32,7 +32,7 @@ it('worker SIGKILLed mid-delivery, then restarted: nothing lost, at most one dup
 
     const pairs = world.pairs(load.accepted());
     const missing = await world.awaitDelivery(pairs, 150_000);
-    const figures = world.figures(load, pairs, missing);
+    const figures = await world.figures(load, pairs, missing);
     const overSent = [...world.receiver.entries()].filter(([, , t]) => t.acked > 2);
     if (overSent.length > 0) {
       figures.failures.push(

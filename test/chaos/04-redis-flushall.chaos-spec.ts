@@ -55,7 +55,7 @@ it('Redis FLUSHALL with retries delayed and deliveries pending, no process resta
     const pairs = world.pairs(accepted);
     const missing = await world.awaitDelivery(pairs, 60_000);
     const sent = failing.issued + deferred.issued + after.issued;
-    const figures = world.figures({ sent, accepted }, pairs, missing);
+    const figures = await world.figures({ sent, accepted }, pairs, missing);
     for (const p of world.processes.filter((x) => !x.alive)) {
       figures.failures.push(`${p.name} died after the flush (log: ${p.logFile})`);
     }

@@ -34,7 +34,7 @@ it('worker SIGTERM under load: in-flight attempts finish, nothing lost or sent t
 
     const pairs = world.pairs(load.accepted());
     const missing = await world.awaitDelivery(pairs, 120_000);
-    const figures = world.figures(load, pairs, missing);
+    const figures = await world.figures(load, pairs, missing);
     figures.failures.push(...failures);
     if (figures.duplicates > 0) {
       figures.failures.push(`${figures.duplicates} duplicate deliveries after a graceful stop`);

@@ -57,7 +57,7 @@ it('receivers answering NUL bytes, a 1 MB header block, nothing, or 500: every d
     // Success is possible only where the receiver answers 2xx; those must all reach it.
     const answering = world.endpoints.filter((e) => ['nul-bytes', 'huge-headers'].includes(e.key));
     const pairs = world.pairs(accepted, answering);
-    const figures = world.figures(load, pairs, world.missing(pairs));
+    const figures = await world.figures(load, pairs, world.missing(pairs));
     figures.failures.push(...failures);
     const byEndpoint = Object.fromEntries(
       world.endpoints.map((ep) => [

@@ -21,7 +21,7 @@ it('two workers racing on the same deliveries: nothing lost, nothing sent twice'
 
     const pairs = world.pairs(load.accepted());
     const missing = await world.awaitDelivery(pairs, 60_000);
-    const figures = world.figures(load, pairs, missing);
+    const figures = await world.figures(load, pairs, missing);
     if (figures.duplicates > 0) {
       figures.failures.push(`${figures.duplicates} duplicate deliveries with no crash`);
     }

@@ -41,7 +41,7 @@ it('a late first response after a re-claim does not overwrite the newer result',
       );
     }
     const pairs = world.pairs([message]);
-    const figures = world.figures({ sent: 1, accepted: [message] }, pairs, world.missing(pairs));
+    const figures = await world.figures({ sent: 1, accepted: [message] }, pairs, world.missing(pairs));
     figures.failures.push(...failures);
     world.record({ ...figures, notes: { requests, finalStatus: status } });
     expect(figures.failures).toEqual([]);

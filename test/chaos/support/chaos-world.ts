@@ -234,11 +234,38 @@ export class ChaosWorld {
     return rows;
   }
 
-  /** The standard figures and the expectations every scenario shares: nothing lost, signatures valid. */
-  figures(load: LoadGenerator | { sent: number; accepted: SendResult[] }, pairs: Pair[], missing: Pair[]) {
+  /**
+   * Messages of this tenant that PostgreSQL committed but no caller got a 2xx for (an API died between its
+   * commit and its answer, maybe before its enqueue). They must be delivered all the same.
+   */
+  async committedWithout2xx(accepted: SendResult[]): Promise<SendResult[]> {
+    const ids = accepted.map((r) => r.msgId).filter((id): id is string => !!id);
+    const { rows } = await this.db.query<{ id: string; eventType: string }>(
+      'SELECT id, event_type AS "eventType" FROM messages WHERE tenant_id = $1 AND NOT (id = ANY($2))',
+      [this.tenant.id, ids],
+    );
+    return rows.map((r) => ({ seq: -1, eventType: r.eventType, status: 0, msgId: r.id, latencyMs: 0 }));
+  }
+
+  /**
+   * The standard figures and the expectations every scenario shares: nothing accepted is lost, every 2xx
+   * is a committed message, the sampled signatures verify.
+   */
+  async figures(
+    load: LoadGenerator | { sent: number; accepted: SendResult[] },
+    pairs: Pair[],
+    missing: Pair[],
+  ) {
     const sent = load instanceof LoadGenerator ? load.issued : load.sent;
-    const accepted = load instanceof LoadGenerator ? load.accepted().length : load.accepted.length;
+    const acceptedResults = load instanceof LoadGenerator ? load.accepted() : load.accepted;
+    const accepted = acceptedResults.length;
     const failures: string[] = [];
+    const uncommitted = await this.notCommitted(acceptedResults);
+    if (uncommitted.length > 0) {
+      failures.push(
+        `${uncommitted.length} message(s) got a 2xx but are not in PostgreSQL (${uncommitted[0]}…)`,
+      );
+    }
     if (missing.length > 0) {
       const sample = missing.slice(0, 3).map((p) => `${p.msgId} → ${p.endpoint}`);
       failures.push(

@@ -39,6 +39,8 @@ export interface LoadOptions {
 export class LoadGenerator {
   readonly results: SendResult[] = [];
   issued = 0;
+  /** Requests sent and not answered yet. */
+  inFlight = 0;
   readonly done: Promise<SendResult[]>;
   private readonly pool: Pool;
 
@@ -55,6 +57,16 @@ export class LoadGenerator {
     return this.results.filter((r) => r.status < 200 || r.status >= 300);
   }
 
+  /** The refusals counted by what came back: "503", "500", or "no answer: <error>". */
+  refusalsByKind(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.refused()) {
+      const key = r.status === 0 ? `no answer: ${r.error?.slice(0, 60)}` : String(r.status);
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   /** Resolves once `n` messages were accepted (for a fault that should hit mid-load). */
   waitForAccepted(n: number, timeoutMs = 60_000): Promise<boolean> {
     return waitFor(
@@ -66,17 +78,39 @@ export class LoadGenerator {
     );
   }
 
+  /**
+   * Holds back new requests (a client backing off while the API restarts) until `resume()`; requests in
+   * flight go on. The pacing picks up where it stopped.
+   */
+  pause(): void {
+    this.paused ??= { since: Date.now(), resumed: new Promise((done) => (this.resumeNow = done)) };
+  }
+
+  resume(): void {
+    this.resumeNow?.();
+  }
+
+  private paused?: { since: number; resumed: Promise<void> };
+  private resumeNow?: () => void;
+
   private async run(): Promise<SendResult[]> {
     const { count, ratePerSecond, concurrency = 16 } = this.options;
-    const started = Date.now();
+    let started = Date.now();
     const running = new Set<Promise<void>>();
     for (let seq = 0; seq < count; seq++) {
+      if (this.paused) {
+        await this.paused.resumed;
+        started += Date.now() - this.paused.since;
+        this.paused = undefined;
+      }
       // Pacing: message `seq` leaves no earlier than its slot in the rate.
       const due = started + (seq * 1000) / ratePerSecond;
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
       while (running.size >= concurrency) await Promise.race(running);
       this.issued++;
+      this.inFlight++;
       const send = this.send(seq).then((result) => {
+        this.inFlight--;
         this.results.push(result);
         running.delete(send);
       });
