@@ -4,15 +4,15 @@
 //
 //   BENCH_SECONDS (10)  BENCH_CONCURRENCY (50)  BENCH_MAX_MESSAGES (50000)  BENCH_ENDPOINTS (1)
 //   BENCH_PAYLOAD_BYTES (1024)  WORKER_CONCURRENCY (100)
+//   BENCH_PG_PORT (54331)  BENCH_REDIS_PORT (63791)  BENCH_API_PORT (18090)
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { startServices } from './lib/services.mjs';
+import { runOrThrow, startProcess, stopChild, waitForReady } from './lib/processes.mjs';
+import { migrate, resetState, startServices } from './lib/services.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -23,40 +23,10 @@ const MAX_MESSAGES = Number(process.env.BENCH_MAX_MESSAGES ?? 50_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 1);
 const PAYLOAD_BYTES = Number(process.env.BENCH_PAYLOAD_BYTES ?? 1024);
 const DRAIN_TIMEOUT_MS = 120_000;
-const API_PORT = 18090;
+const API_PORT = Number(process.env.BENCH_API_PORT ?? 18090);
 
 const log = (msg) => console.log(`[bench] ${msg}`);
 const children = [];
-
-function run(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`)),
-    );
-  });
-}
-
-function startProcess(name, script, env) {
-  fs.mkdirSync('.data/bench', { recursive: true });
-  const out = fs.openSync(`.data/bench/${name}.log`, 'w');
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', out, out] });
-  children.push(child);
-  return child;
-}
-
-async function waitForReady(url) {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/api/v1/health/ready`)).status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('API not ready within 60 s (see .data/bench/api.log)');
-}
 
 async function json(url, method, token, body) {
   const res = await fetch(url, {
@@ -74,12 +44,14 @@ function percentile(sorted, p) {
 }
 
 async function main() {
-  const services = await startServices({ dataDir: '.data/bench', pgPort: 54331, redisPort: 63791, log });
+  const services = await startServices({
+    dataDir: '.data/bench',
+    pgPort: Number(process.env.BENCH_PG_PORT ?? 54331),
+    redisPort: Number(process.env.BENCH_REDIS_PORT ?? 63791),
+    log,
+  });
   const cleanup = async () => {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))),
-    );
+    await Promise.all(children.map((child) => stopChild(child)));
     await services.stop();
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
@@ -100,15 +72,10 @@ async function main() {
       WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '100',
     };
     // A fresh database each run so earlier runs' rows do not skew the numbers.
-    await run(
-      path.join(services.pgBinDir, 'psql'),
-      [services.databaseUrl, '-qc', 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;'],
-      env,
-    );
-    await run('redis-cli', ['-u', services.redisUrl, 'FLUSHALL'], env).catch(() => undefined);
+    await resetState({ ...services, root });
     log('migrating and building…');
-    await run(process.execPath, ['scripts/prisma.mjs', 'migrate', 'deploy'], env);
-    await run('npm', ['run', 'build', '--silent'], env);
+    await migrate({ root, databaseUrl: services.databaseUrl, inherit: false });
+    await runOrThrow('npm', ['run', 'build', '--silent'], { env });
 
     // The receiver: records when each message id arrived (first receipt per endpoint path).
     const receipts = new Map();
@@ -126,10 +93,17 @@ async function main() {
     await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
     const receiverUrl = `http://127.0.0.1:${receiver.address().port}`;
 
-    startProcess('api', 'dist/apps/api/src/main.js', env);
-    startProcess('worker', 'dist/apps/worker/src/main.js', env);
+    for (const name of ['api', 'worker']) {
+      children.push(
+        startProcess(`dist/apps/${name}/src/main.js`, {
+          env,
+          logFile: `.data/bench/${name}.log`,
+          append: false,
+        }),
+      );
+    }
     const api = `http://127.0.0.1:${API_PORT}`;
-    await waitForReady(api);
+    await waitForReady(api, { timeoutMs: 60_000, children });
 
     const tenant = await json(`${api}/admin/v1/tenants`, 'POST', adminToken, { name: 'bench' });
     const app = await json(`${api}/api/v1/app`, 'POST', tenant.apiKey, { name: 'bench' });

@@ -1,21 +1,21 @@
 // `npm start`: everything up on one machine, from a fresh clone. Installs dependencies if missing, uses
-// DATABASE_URL/REDIS_URL when set or starts a private PostgreSQL and Redis under .data/dev, migrates, builds,
-// starts the API and the worker as separate processes, creates a demo tenant on the first run and prints
-// how to use it. Ctrl-C stops everything it started.
+// DATABASE_URL/REDIS_URL when set or starts a private PostgreSQL and Redis under .data/dev (ports DEV_PG_PORT,
+// DEV_REDIS_PORT), migrates, builds, starts the API and the worker as separate processes, creates a demo tenant
+// on the first run and prints how to use it. A crashed API or worker is started again with a back-off, as a
+// process manager would in production. Ctrl-C (or SIGTERM) stops everything it started.
 // Plain Node.js, node: built-ins only (it runs before `npm install`).
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runOrThrow, tail, waitForReady } from './lib/processes.mjs';
 import { startServices } from './lib/services.mjs';
+import { supervise } from './lib/supervisor.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 
-const DEV_PG_PORT = 54329;
-const DEV_REDIS_PORT = 63789;
 const DATA_DIR = '.data';
 const LOCAL_ENV = path.join(DATA_DIR, 'local.env');
 const LOG_DIR = path.join(DATA_DIR, 'logs');
@@ -23,25 +23,16 @@ const BUILD_STAMP = path.join('dist', '.build-stamp');
 const READY_TIMEOUT_MS = 90_000;
 
 const log = (msg) => console.log(`[start] ${msg}`);
-const children = [];
+/** The supervised API and worker. */
+const processes = [];
 let services = null;
 let stopping = false;
 
-function run(cmd, args, { env = process.env, quiet = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
-    let output = '';
-    child.stdout?.on('data', (d) => (output += d));
-    child.stderr?.on('data', (d) => (output += d));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0) resolve(output);
-      else
-        reject(
-          new Error(`${cmd} ${args.join(' ')} failed (exit ${code})${output ? `:\n${output.trim()}` : ''}`),
-        );
-    });
-  });
+function port(name, fallback) {
+  const value = Number(process.env[name] || fallback);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new Error(`${name} must be a port number, got "${process.env[name]}"`);
+  return value;
 }
 
 function readLocalEnv() {
@@ -75,7 +66,7 @@ async function ensureDependencies() {
     !fs.existsSync(marker) || fs.statSync('package-lock.json').mtimeMs > fs.statSync(marker).mtimeMs + 1000;
   if (!stale) return;
   log('installing dependencies (npm ci)…');
-  await run('npm', ['ci', '--no-audit', '--no-fund']);
+  await runOrThrow('npm', ['ci', '--no-audit', '--no-fund'], { inherit: true });
 }
 
 function newestMtime(entries) {
@@ -103,49 +94,35 @@ async function ensureBuild(env) {
   const built = fs.existsSync(BUILD_STAMP) ? fs.statSync(BUILD_STAMP).mtimeMs : 0;
   if (built > sources) return;
   log('building the API and the worker (npm run build)…');
-  await run('npm', ['run', 'build', '--silent'], { env, quiet: true });
+  await runOrThrow('npm', ['run', 'build', '--silent'], { env });
   fs.writeFileSync(BUILD_STAMP, new Date().toISOString());
 }
 
-function startProcess(name, script, env) {
+/**
+ * Starts the API or the worker under a supervisor that restarts it when it dies. A process that dies before
+ * the API is ready fails the start instead (a bad configuration would only crash again).
+ */
+function startSupervised(name, script, env, isStarting) {
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `${name}.log`);
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', out, out] });
-  child.logFile = logFile;
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    console.error(
-      `\n[start] the ${name} process stopped unexpectedly (${signal ?? `exit ${code}`}). Last lines of ${logFile}:`,
-    );
-    console.error(tail(logFile, 15));
-    void shutdown(1);
+  const supervised = supervise({
+    name,
+    script,
+    env,
+    logFile,
+    log: (msg) => console.error(`[start] ${msg}`),
+    onExit: (code) => {
+      // A process that exited by itself usually said why; one killed by a signal left nothing to show.
+      const last = code !== null ? tail(logFile, 10) : '';
+      if (last) console.error(`[start] last lines of ${logFile}:\n${last}`);
+      if (isStarting()) {
+        console.error(`[start] the ${name} process stopped while starting; giving up`);
+        void shutdown(1);
+      }
+    },
   });
-  children.push({ name, child });
-  return child;
-}
-
-function tail(file, lines) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-async function waitForReady(url) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/api/v1/health/ready`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`the API did not become ready within ${READY_TIMEOUT_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  processes.push(supervised);
+  return supervised;
 }
 
 /** Reuses the demo tenant of an earlier run when its key still works, else creates one. */
@@ -171,20 +148,7 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   log('stopping…');
-  await Promise.all(
-    children.map(
-      ({ child }) =>
-        new Promise((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(processes.map((p) => p.stop()));
   if (services) {
     await services
       .stop()
@@ -195,8 +159,9 @@ async function shutdown(code) {
 }
 
 async function main() {
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // A second Ctrl-C while stopping changes nothing: the first one already stops everything, once.
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
 
   await ensureDependencies();
 
@@ -204,9 +169,7 @@ async function main() {
   const adminToken = process.env.ADMIN_TOKEN || local.ADMIN_TOKEN || randomBytes(24).toString('base64url');
   const encryptionKey =
     process.env.ENCRYPTION_KEY || local.ENCRYPTION_KEY || randomBytes(32).toString('base64');
-  const port = Number(process.env.PORT || 8080);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
+  const apiPort = port('PORT', 8080);
   writeLocalEnv({
     ...local,
     ADMIN_TOKEN: local.ADMIN_TOKEN ?? adminToken,
@@ -218,20 +181,20 @@ async function main() {
   if (!databaseUrl || !redisUrl) {
     services = await startServices({
       dataDir: path.join(DATA_DIR, 'dev'),
-      pgPort: DEV_PG_PORT,
-      redisPort: DEV_REDIS_PORT,
+      pgPort: port('DEV_PG_PORT', 54329),
+      redisPort: port('DEV_REDIS_PORT', 63789),
       log: (msg) => log(msg),
     });
     databaseUrl ||= services.databaseUrl;
     redisUrl ||= services.redisUrl;
   }
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${apiPort}`;
   const env = {
     ...process.env,
     NODE_ENV: process.env.NODE_ENV || 'development',
     HOST: process.env.HOST || '127.0.0.1',
-    PORT: String(port),
+    PORT: String(apiPort),
     PUBLIC_URL: process.env.PUBLIC_URL || url,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
@@ -242,12 +205,15 @@ async function main() {
   };
 
   log('applying database migrations…');
-  await run(process.execPath, ['scripts/prisma.mjs', 'migrate', 'deploy'], { env, quiet: true });
+  await runOrThrow(process.execPath, ['scripts/prisma.mjs', 'migrate', 'deploy'], { env });
   await ensureBuild(env);
 
-  startProcess('api', 'dist/apps/api/src/main.js', env);
-  startProcess('worker', 'dist/apps/worker/src/main.js', env);
-  await waitForReady(url);
+  let starting = true;
+  const isStarting = () => starting;
+  startSupervised('api', 'dist/apps/api/src/main.js', env, isStarting);
+  startSupervised('worker', 'dist/apps/worker/src/main.js', env, isStarting);
+  await waitForReady(url, { timeoutMs: READY_TIMEOUT_MS });
+  starting = false;
 
   const demo = await ensureDemoTenant(url, adminToken, readLocalEnv());
   writeLocalEnv({ ...readLocalEnv(), DEMO_TENANT_ID: demo.id, DEMO_API_KEY: demo.apiKey });
@@ -265,6 +231,7 @@ async function main() {
     curl -s -X POST ${url}/api/v1/app -H "Authorization: Bearer ${demo.apiKey}" \\
          -H 'content-type: application/json' -d '{"name": "My first application", "uid": "my-first-app"}'
 
+  A crashed API or worker is restarted (1 s back-off, doubling to 30 s).
   Press Ctrl-C to stop.
 `);
   console.log(`Hookrelay is ready at ${url}`);
