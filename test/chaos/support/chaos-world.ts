@@ -90,13 +90,10 @@ export class ChaosWorld {
       DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
       DELIVERY_RETRY_SCHEDULE: '200ms,500ms,1s,2s,2s',
       DELIVERY_TIMEOUT_MS: '2000',
-      // How long a claim holds a delivery (the engine's knob from issue 6; today the lease is the timeout + 15 s).
+      // How long a claim holds a delivery: past it, the reconciler hands the delivery to another worker.
       DELIVERY_LEASE: '4s',
-      // The reconciler, under its new names and its old ones (the sweeper) until the rename lands.
       RECONCILER_INTERVAL: '500ms',
       RECONCILER_GRACE: '1s',
-      SWEEPER_INTERVAL: '500ms',
-      SWEEPER_GRACE: '1s',
       WORKER_CONCURRENCY: '20',
       LOG_LEVEL: 'info',
       ...envOverrides,
