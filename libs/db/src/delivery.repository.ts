@@ -87,11 +87,17 @@ export interface RecordedAttempt {
   endpointDisabledNow: boolean;
 }
 
-/** A delivery to put on the queue: its job carries this fence. */
+/** A delivery to put on the queue: its job carries this fence, and whose it is (for flow control). */
 export interface DueDelivery {
   id: string;
   fence: number;
+  tenantId: string;
+  applicationId: string;
+  endpointId: string;
 }
+
+/** The columns of a DueDelivery, for RETURNING and SELECT lists. */
+const DUE = `id, fence, tenant_id AS "tenantId", application_id AS "applicationId", endpoint_id AS "endpointId"`;
 
 /** Where the reconciler's walk through due deliveries stopped. */
 export interface DueCursor {
@@ -274,7 +280,7 @@ export class DeliveryRepository {
     return this.sql.query<DueDelivery>(
       `UPDATE deliveries SET next_attempt_at = now(), fence = fence + 1, updated_at = now()
         WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending' AND next_attempt_at IS NULL
-       RETURNING id, fence`,
+       RETURNING ${DUE}`,
       [tenantId, endpointId],
     );
   }
@@ -462,7 +468,7 @@ export class DeliveryRepository {
     limit: number,
   ): Promise<(DueDelivery & { nextAttemptAt: Date })[]> {
     return this.sql.query(
-      `SELECT id, fence, next_attempt_at AS "nextAttemptAt" FROM deliveries
+      `SELECT ${DUE}, next_attempt_at AS "nextAttemptAt" FROM deliveries
         WHERE status = 'pending' AND next_attempt_at <= now() - make_interval(secs => $1)
           AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2::timestamptz, $3::text))
         ORDER BY next_attempt_at, id
@@ -474,7 +480,7 @@ export class DeliveryRepository {
   /** Deliveries whose worker stopped holding them (it died mid-attempt): their lease ran out. */
   async findExpiredLeases(limit: number): Promise<DueDelivery[]> {
     return this.sql.query<DueDelivery>(
-      `SELECT id, fence FROM deliveries WHERE status = 'sending' AND lease_until < now()
+      `SELECT ${DUE} FROM deliveries WHERE status = 'sending' AND lease_until < now()
         ORDER BY lease_until LIMIT $1`,
       [limit],
     );
@@ -499,7 +505,7 @@ export class DeliveryRepository {
           SET status = 'pending', retry_count = 0, open_claims = 0, next_attempt_at = now(), lease_until = NULL,
               next_trigger = 'manual', fence = deliveries.fence + 1, updated_at = now()
         WHERE deliveries.tenant_id = EXCLUDED.tenant_id
-       RETURNING id, fence`,
+       RETURNING ${DUE}`,
       [pair.newId, tenantId, pair.applicationId, pair.messageId, pair.endpointId],
     );
     if (!row) throw new Error(`delivery of ${pair.messageId} to ${pair.endpointId} is not the tenant's`);
@@ -531,7 +537,8 @@ export class DeliveryRepository {
               ORDER BY f.id
               LIMIT ${limit}
                 FOR UPDATE OF f SKIP LOCKED)
-      RETURNING d.id, d.fence`;
+      RETURNING d.id, d.fence, d.tenant_id AS "tenantId", d.application_id AS "applicationId",
+                d.endpoint_id AS "endpointId"`;
   }
 
   /**
@@ -572,7 +579,14 @@ export class DeliveryRepository {
     return this.prisma.delivery.createManyAndReturn({
       data: deliveries.map((d) => ({ ...d, tenantId, applicationId, endpointId, nextTrigger: 'manual' })),
       skipDuplicates: true,
-      select: { id: true, fence: true, nextAttemptAt: true },
+      select: {
+        id: true,
+        fence: true,
+        tenantId: true,
+        applicationId: true,
+        endpointId: true,
+        nextAttemptAt: true,
+      },
     });
   }
 }

@@ -22,7 +22,13 @@ export interface NewMessage {
 }
 
 export type IngestResult =
-  | { created: true; messageId: string; deliveries: { id: string; endpointId: string; dueAt: Date }[] }
+  | {
+      created: true;
+      messageId: string;
+      tenantId: string;
+      applicationId: string;
+      deliveries: { id: string; endpointId: string; dueAt: Date }[];
+    }
   | { created: false; messageId: string; existingMessageId: string };
 
 export interface MessageRecord {
@@ -144,7 +150,13 @@ export class MessageRepository {
     return batch.map((m): IngestResult => {
       if (insertedIds.has(m.id)) {
         const dueAt = m.deliverAt ?? m.createdAt;
-        return { created: true, messageId: m.id, deliveries: m.deliveries.map((d) => ({ ...d, dueAt })) };
+        return {
+          created: true,
+          messageId: m.id,
+          tenantId: m.tenantId,
+          applicationId: m.applicationId,
+          deliveries: m.deliveries.map((d) => ({ ...d, dueAt })),
+        };
       }
       const existingMessageId = existing.get(`${m.applicationId}/${m.eventId}`);
       if (!existingMessageId) throw new Error(`message ${m.id} was neither inserted nor a duplicate`);

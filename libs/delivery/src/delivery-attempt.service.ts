@@ -87,7 +87,16 @@ export class DeliveryAttemptService {
     if (!recorded.applied) return 'skipped';
     if (record.next.status === 'pending') {
       await this.jobs.enqueueDeliveries(
-        [{ id: claimed.id, fence: recorded.fence!, dueAt: record.next.nextAttemptAt }],
+        [
+          {
+            id: claimed.id,
+            fence: recorded.fence!,
+            tenantId: claimed.tenantId,
+            applicationId: claimed.applicationId,
+            endpointId: claimed.endpoint.id,
+            dueAt: record.next.nextAttemptAt,
+          },
+        ],
         'retry',
       );
     }

@@ -104,7 +104,7 @@ export class DeliveryRecoveryService {
         wanted,
       );
       await this.jobs.enqueueDeliveries(
-        created.map((d) => ({ id: d.id, fence: d.fence, dueAt: d.nextAttemptAt })),
+        created.map((d) => ({ ...d, dueAt: d.nextAttemptAt })),
         'replay-missing',
       );
       sent += created.length;

@@ -89,7 +89,16 @@ export class MessageIngestService {
 
   private async enqueueFirstAttempts(results: IngestResult[]): Promise<void> {
     const deliveries = results.flatMap((r) =>
-      r.created ? r.deliveries.map((d) => ({ id: d.id, fence: 0, dueAt: d.dueAt })) : [],
+      r.created
+        ? r.deliveries.map((d) => ({
+            id: d.id,
+            fence: 0,
+            tenantId: r.tenantId,
+            applicationId: r.applicationId,
+            endpointId: d.endpointId,
+            dueAt: d.dueAt,
+          }))
+        : [],
     );
     await this.jobs.enqueueDeliveries(deliveries, 'ingest');
   }

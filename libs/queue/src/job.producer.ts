@@ -18,6 +18,9 @@ export interface EnqueueRequest<N extends JobName = JobName> {
 export interface DeliveryToQueue {
   id: string;
   fence: number;
+  tenantId: string;
+  applicationId: string;
+  endpointId: string;
   dueAt?: Date | null;
 }
 
@@ -140,7 +143,13 @@ export class JobProducer implements OnApplicationShutdown {
       await this.enqueueBulk(
         batch.map(({ delivery: d }) => ({
           name: 'DeliveryAttemptV2' as const,
-          data: { deliveryId: d.id, fence: d.fence },
+          data: {
+            deliveryId: d.id,
+            fence: d.fence,
+            tenantId: d.tenantId,
+            applicationId: d.applicationId,
+            endpointId: d.endpointId,
+          },
           jobId: deliveryJobId(d.id, d.fence),
           options: d.dueAt && d.dueAt.getTime() > now ? { delay: d.dueAt.getTime() - now } : undefined,
         })),

@@ -16,13 +16,17 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const JOBS = {
   /**
    * One HTTP attempt of a delivery. `fence` is the delivery's fence when the attempt was scheduled: a job
-   * whose fence is no longer the delivery's (it was claimed or rescheduled since) does nothing.
+   * whose fence is no longer the delivery's (it was claimed or rescheduled since) does nothing. Whose
+   * delivery it is rides along (ids only) so the worker can apply flow control before touching PostgreSQL.
    */
   DeliveryAttemptV2: {
     queue: QUEUES.delivery,
     schema: z.object({
       deliveryId: z.string().min(1),
       fence: z.number().int().min(0),
+      tenantId: z.string().min(1),
+      applicationId: z.string().min(1),
+      endpointId: z.string().min(1),
     }),
   },
 } as const satisfies Record<string, { queue: QueueName; schema: z.ZodType }>;
