@@ -1,6 +1,7 @@
+import type { Svix } from 'svix';
 import { PrismaService } from '@app/db';
 import { deliveryJobId, JobProducer } from '@app/queue';
-import { testConfig, TestReceiver, waitFor } from '@app/testing';
+import { ReceivedWebhook, testConfig, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
 /**
@@ -28,7 +29,10 @@ describe('delivery engine (e2e)', () => {
   it('delivers a signed POST that the reference verifier accepts, with svix-* twins', async () => {
     const receiver = await world.receiver();
     const { svix, app } = await world.tenantWithApp('happy');
-    const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+    const endpoint = await svix.endpoint.create(app.id, {
+      url: receiver.url,
+      headers: { 'X-Team': 'billing', Authorization: 'Bearer for-the-receiver' },
+    });
     const { key: secret } = await svix.endpoint.getSecret(app.id, endpoint.id);
 
     const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { amount: 42 } });
@@ -41,6 +45,9 @@ describe('delivery engine (e2e)', () => {
     expect(request!.headers['svix-signature']).toBe(request!.headers['webhook-signature']);
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.headers['user-agent']).toMatch(/^Hookrelay\/\d+\.\d+\.\d+$/);
+    // Custom headers go out too, sensitive ones included (the API only hides them from reads).
+    expect(request!.headers['x-team']).toBe('billing');
+    expect(request!.headers.authorization).toBe('Bearer for-the-receiver');
 
     await waitFor(
       'the delivery to be marked success',
@@ -198,20 +205,73 @@ describe('delivery engine (e2e)', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(50 - 5);
   });
 
-  it('signs with both the new and the old secret during the rotation grace period', async () => {
+  /** Sends a message and awaits its own request at the receiver, whatever else arrives meanwhile. */
+  async function sendAndReceive(svix: Svix, appId: string, receiver: TestReceiver, payload: object) {
+    const msg = await svix.message.create(appId, { eventType: 'rotated', payload });
+    return waitFor(`message ${msg.id} at the receiver`, () =>
+      receiver.received.find((r) => r.headers['webhook-id'] === msg.id),
+    );
+  }
+  const signatures = (request: ReceivedWebhook) => String(request.headers['webhook-signature']).split(' ');
+
+  it('signs with the old secret next to the new one for the grace period, then with the new one only', async () => {
     const receiver = await world.receiver();
     const { svix, app } = await world.tenantWithApp('rotation');
     const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
     const { key: oldSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
-    await svix.endpoint.rotateSecret(app.id, endpoint.id, {});
+    const rotatedAt = Date.now();
+    // 2 s rather than 1: room for the first message to go out inside the grace period on a busy machine.
+    await svix.endpoint.rotateSecret(app.id, endpoint.id, { gracePeriodSeconds: 2 });
     const { key: newSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
     expect(newSecret).not.toBe(oldSecret);
 
-    await svix.message.create(app.id, { eventType: 'rotated', payload: { ok: true } });
-    const [request] = await receiver.waitForRequests(1);
-    expect(String(request!.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    expect(TestReceiver.verify(request!, newSecret)).toEqual({ ok: true });
-    expect(TestReceiver.verify(request!, oldSecret)).toEqual({ ok: true });
+    const during = await sendAndReceive(svix, app.id, receiver, { n: 0 });
+    expect(signatures(during)).toHaveLength(2);
+    expect(TestReceiver.verify(during, newSecret)).toEqual({ n: 0 });
+    expect(TestReceiver.verify(during, oldSecret)).toEqual({ n: 0 });
+
+    // Messages keep going out until one carries a single signature: the grace period is over.
+    let sent = 0;
+    const after = await waitFor(
+      'a message signed with the new secret only',
+      async () => {
+        const request = await sendAndReceive(svix, app.id, receiver, { n: ++sent });
+        return signatures(request).length === 1 && request;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(TestReceiver.verify(after, newSecret)).toEqual({ n: sent });
+    expect(() => TestReceiver.verify(after, oldSecret)).toThrow();
+    // The old secret signed for the whole grace period: it was not dropped early.
+    expect(after.at).toBeGreaterThanOrEqual(rotatedAt + 2_000);
+  });
+
+  it('retires the old secret at once when rotated with gracePeriodSeconds 0', async () => {
+    const receiver = await world.receiver();
+    const { svix, app } = await world.tenantWithApp('rotation-0');
+    const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+    const { key: oldSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
+    await svix.endpoint.rotateSecret(app.id, endpoint.id, { gracePeriodSeconds: 0 });
+    const { key: newSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
+
+    const request = await sendAndReceive(svix, app.id, receiver, { retired: true });
+    expect(signatures(request)).toHaveLength(1);
+    expect(TestReceiver.verify(request, newSecret)).toEqual({ retired: true });
+    expect(() => TestReceiver.verify(request, oldSecret)).toThrow();
+  });
+
+  it('signs with every secret that racing rotations replaced', async () => {
+    const receiver = await world.receiver();
+    const { svix, app } = await world.tenantWithApp('rotation-race');
+    const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+    const { key: first } = await svix.endpoint.getSecret(app.id, endpoint.id);
+    const keys = [1, 2, 3].map((fill) => 'whsec_' + Buffer.alloc(32, fill).toString('base64'));
+    await Promise.all(keys.map((key) => svix.endpoint.rotateSecret(app.id, endpoint.id, { key })));
+
+    const request = await sendAndReceive(svix, app.id, receiver, { raced: true });
+    expect(signatures(request)).toHaveLength(4);
+    for (const secret of [first, ...keys])
+      expect(TestReceiver.verify(request, secret)).toEqual({ raced: true });
   });
 
   it('answers a duplicate eventId with 409 and the existing message id, and sends once', async () => {

@@ -148,6 +148,35 @@ describe('operational webhooks (e2e)', () => {
     expect(await attemptsOf(msg.id, endpoint.id)).toHaveLength(1);
   });
 
+  it('signs with the secrets its rotations left and sends its hidden headers', async () => {
+    const receiver = await world.receiver(() => ({ status: 410 }));
+    const t = await tenantWithOps(world, 'op-rotation', { filterTypes: ['endpoint.disabled'] });
+    const ops = t.svix.operationalWebhook.endpoint;
+    // Grace 0, sent as svix 2.x sends it: the first secret stops signing at once.
+    const rotate = `/api/v1/operational-webhook/endpoint/${t.opEndpoint.id}/secret/rotate`;
+    expect((await t.tenant.client.post(rotate, { gracePeriodSeconds: 0 })).status).toBe(204);
+    const second = (await ops.getSecret(t.opEndpoint.id)).key;
+    // The default grace: the second keeps signing next to the custom one.
+    const custom = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+    await ops.rotateSecret(t.opEndpoint.id, { key: custom });
+    await ops.updateHeaders(t.opEndpoint.id, { headers: { 'X-Team': 'sre', Authorization: 'Bearer t' } });
+
+    const endpoint = await t.svix.endpoint.create(t.app.id, { url: receiver.url });
+    await t.svix.message.create(t.app.id, { eventType: 'invoice.paid', payload: {} });
+    const [request] = await t.opReceiver.waitForRequests(1);
+    expect(String(request!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    const expected = {
+      type: 'endpoint.disabled',
+      data: expect.objectContaining({ endpointId: endpoint.id }),
+    };
+    expect(TestReceiver.verify(request!, custom)).toEqual(expected);
+    expect(TestReceiver.verify(request!, second)).toEqual(expected);
+    expect(() => TestReceiver.verify(request!, t.opSecret)).toThrow();
+    // Hidden from GET (see the API's tests), but sent.
+    expect(request!.headers['x-team']).toBe('sre');
+    expect(request!.headers.authorization).toBe('Bearer t');
+  });
+
   it('sends message.attempt.recovered when a message succeeds after failing 4 times', async () => {
     const receiver = await world.receiver((_, i) => (i < 4 ? { status: 503 } : { status: 200 }));
     const t = await tenantWithOps(world, 'recovered');
