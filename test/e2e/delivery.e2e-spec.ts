@@ -7,11 +7,11 @@ import { DeliveryWorld } from '../support/delivery-world';
 /**
  * The delivery engine end to end: the svix SDK against the real API, the real worker on BullMQ/Redis,
  * PostgreSQL, and real HTTP receivers that verify every request with the standardwebhooks library.
- * Retry schedule here: 50ms, 300ms, 600ms (4 attempts).
+ * Retry schedule here: 100ms, 300ms, 600ms (4 attempts).
  */
 describe('delivery engine (e2e)', () => {
   // Steps far apart, so "the gaps grow" holds however busy the machine is.
-  const world = new DeliveryWorld(testConfig({ DELIVERY_RETRY_SCHEDULE: '50ms,300ms,600ms' }));
+  const world = new DeliveryWorld(testConfig({ DELIVERY_RETRY_SCHEDULE: '100ms,300ms,600ms' }));
   let prisma: PrismaService;
 
   beforeAll(async () => {
@@ -128,7 +128,7 @@ describe('delivery engine (e2e)', () => {
     ]);
     expect(attempts[0]!.response).toBe('boom');
     const gaps = [requests[1]!.at - requests[0]!.at, requests[2]!.at - requests[1]!.at];
-    // Schedule 50 ms then 300 ms, each ±20 %: the second wait is always the longer one.
+    // Schedule 100 ms then 300 ms, each ±20 %: the second wait is always the longer one.
     expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
     expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
   });
@@ -191,7 +191,8 @@ describe('delivery engine (e2e)', () => {
     expect(attempts[1]).toMatchObject({ status: 'success' });
   });
 
-  it('honours Retry-After on 429, waiting at least the scheduled step', async () => {
+  it('honours Retry-After on 429 up to twice the scheduled step, never sooner than the step', async () => {
+    // Retry-After: 1 s is past the clamp [step, 2 × step] = [100, 200] ms of the first retry.
     const receiver = await world.receiver((_, i) =>
       i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
     );
@@ -201,8 +202,13 @@ describe('delivery engine (e2e)', () => {
 
     const [first, second] = await receiver.waitForRequests(2);
     await waitFor('success', async () => (await deliveryOf(msg.id, endpoint.id)).status === 'success');
-    // Retry-After: 1 s is clamped to [step, 2 × step] = [50, 100] ms: sooner than asked, never sooner than the step.
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(50 - 5);
+    // Lower bounds the engine imposes, not speeds: the clamp's floor (the step, less a few ms of clock
+    // granularity) between the two requests, and its ceiling (2 × step) from the start of the first attempt,
+    // where the engine counts the delay from.
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(100 - 5);
+    const [throttled] = await attemptsOf(msg.id, endpoint.id);
+    expect(throttled).toMatchObject({ responseStatusCode: 429, status: 'fail' });
+    expect(second!.at - throttled!.createdAt.getTime()).toBeGreaterThanOrEqual(2 * 100);
   });
 
   /** Sends a message and awaits its own request at the receiver, whatever else arrives meanwhile. */
