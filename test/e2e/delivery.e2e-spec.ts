@@ -292,8 +292,19 @@ describe('delivery engine (e2e)', () => {
     });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ code: 'conflict', id: first.id });
-    await receiver.waitForRequests(1);
-    expect(await prisma.message.count({ where: { applicationId: app.id } })).toBe(1);
+    const [delivered] = await receiver.waitForRequests(1);
+    expect(delivered!.headers['webhook-id']).toBe(first.id);
+    // A later message, sent after the duplicate was refused, marks the end: once it has arrived, anything
+    // the duplicate could have caused would have been sent too. Deliveries run in parallel, so the
+    // requests are told apart by id, not by order.
+    const later = await svix.message.create(app.id, { eventType: 'dedup', eventId: 'evt-2', payload: {} });
+    await waitFor('the later message at the receiver', () =>
+      receiver.received.some((r) => r.headers['webhook-id'] === later.id),
+    );
+    const ids = receiver.received.map((r) => String(r.headers['webhook-id']));
+    expect([...ids].sort()).toEqual([first.id, later.id].sort());
+    expect(ids.filter((id) => id === first.id)).toHaveLength(1);
+    expect(await prisma.message.count({ where: { applicationId: app.id } })).toBe(2);
   });
 
   it('loses nothing when Redis loses the job: the sweeper queues the delivery again', async () => {
