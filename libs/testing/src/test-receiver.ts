@@ -9,6 +9,8 @@ export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
   /** The exact body bytes, as text. */
   body: string;
+  /** When the reply was sent; unset while it is held (`Reply.delayMs`). */
+  respondedAt?: number;
 }
 
 export interface Reply {
@@ -90,6 +92,7 @@ export class TestReceiver {
         const index = this.received.push(request) - 1;
         const reply = this.responder(request, index);
         const send = () => {
+          request.respondedAt = Date.now();
           res.writeHead(reply.status, reply.headers ?? {});
           res.end(reply.body ?? '');
         };
