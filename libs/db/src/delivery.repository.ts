@@ -233,10 +233,11 @@ export class DeliveryRepository {
   }
 
   /**
-   * The write after every try, in one statement: the attempt row (always: it happened), and, only if the
-   * delivery still carries the claim's fence, its next state and the operational webhooks that outcome raises
-   * (outbox rows, so they cannot be lost to a crash after the record). The endpoint's failing streak is
-   * written only when it starts or ends. Disabling, rare, is a second statement with its own event.
+   * The write after every try, in one statement: the attempt row and the delivery's attempt count (always: it
+   * happened), and, only if the delivery still carries the claim's fence, its next state and the operational
+   * webhooks that outcome raises (outbox rows, so they cannot be lost to a crash after the record). The
+   * endpoint's failing streak is written only when it starts or ends. Disabling, rare, is a second statement
+   * with its own event.
    */
   async recordAttempt(a: AttemptRecord): Promise<RecordedAttempt> {
     const [row] = await this.sql.query<{ fence: number | null }>(
@@ -251,6 +252,11 @@ export class DeliveryRepository {
                 next_trigger = 'scheduled', updated_at = now()
           WHERE id = $3 AND fence = $15 AND status = 'sending'
          RETURNING fence
+       ), overtaken AS (
+         -- Overtaken meanwhile, the attempt moves nothing, but it was made: the count keeps up with the rows.
+         -- Exclusive with the update above, so the row is never updated twice in this statement.
+         UPDATE deliveries SET attempt_count = attempt_count + 1
+          WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM delivery)
        ), health AS (
          UPDATE endpoints
             SET failing_since = CASE WHEN $17 THEN $13::timestamptz ELSE NULL END
