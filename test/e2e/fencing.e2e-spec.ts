@@ -1,11 +1,14 @@
 import type { Svix } from 'svix';
-import { TestReceiver, waitFor } from '@app/testing';
+import { testConfig, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
 /**
- * Fencing end to end: an attempt overtaken while its request is out (by a resend) still gets its attempt
- * row, but its late answer moves the delivery nowhere. Everything is driven through the API and seen at a
- * real receiver whose first request is held.
+ * Fencing end to end: an attempt overtaken while its request is out (by a resend, or by another worker
+ * after its lease ran out) still gets its attempt row, but its late answer moves the delivery nowhere.
+ * Everything is driven through the API and seen at a real receiver whose first request is held.
+ *
+ * The two worlds run one after the other, never side by side: a reconciler re-queues any delivery in the
+ * database onto its own world's queue, and a worker of another world cannot open this world's secrets.
  */
 describe('fenced deliveries (e2e)', () => {
   /** Requests for one message, in arrival order. */
@@ -68,6 +71,50 @@ describe('fenced deliveries (e2e)', () => {
         ['success', 200, 'manual'],
       ]);
       // History never rewinds: every attempt made is counted, the overtaken one too.
+      expect(delivery.attemptCount).toBe(attempts.length);
+
+      await afterALaterMessage(svix, app.id, receiver);
+      expect(requestsFor(receiver, msg.id)).toHaveLength(2);
+      expect((await world.deliveryOf(msg.id, endpoint.id)).status).toBe('success');
+    });
+  });
+
+  describe('a worker whose lease ran out', () => {
+    // The reconciler (every 200 ms here) hands a delivery out again once its 300 ms lease has expired.
+    const world = new DeliveryWorld(testConfig({ DELIVERY_LEASE: '300ms', DELIVERY_TIMEOUT_MS: '2000' }));
+
+    beforeAll(async () => {
+      await world.start();
+    });
+
+    afterAll(async () => {
+      await world.stop();
+    });
+
+    it('cannot move a delivery that was re-claimed and delivered meanwhile', async () => {
+      const receiver = await world.receiver((_, i) =>
+        i === 0 ? { status: 500, delayMs: 1_000 } : { status: 200 },
+      );
+      const { svix, app } = await world.tenantWithApp('stale-worker');
+      const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+      const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 1 } });
+
+      const [held, reclaimed] = await receiver.waitForRequests(2);
+      expect(reclaimed!.headers['webhook-id']).toBe(msg.id);
+      // Re-claimed while the first request was still held, not retried after its answer.
+      expect(held!.respondedAt ?? Infinity).toBeGreaterThan(reclaimed!.at);
+      await waitFor(
+        'the re-claimed attempt’s success',
+        async () => (await world.deliveryOf(msg.id, endpoint.id)).status === 'success',
+      );
+
+      const attempts = await afterTheLateAnswer(world, msg.id, endpoint.id);
+      const delivery = await world.deliveryOf(msg.id, endpoint.id);
+      expect(delivery.status).toBe('success');
+      expect(attempts.map((a) => [a.status, a.responseStatusCode]).sort()).toEqual([
+        ['fail', 500],
+        ['success', 200],
+      ]);
       expect(delivery.attemptCount).toBe(attempts.length);
 
       await afterALaterMessage(svix, app.id, receiver);
