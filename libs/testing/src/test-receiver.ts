@@ -19,6 +19,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Hold the response this long (to provoke timeouts). */
   delayMs?: number;
+  /** Hold the response until this settles: an event of the test, such as another request's arrival. */
+  until?: Promise<unknown>;
 }
 
 /** Decides the reply to the n-th request (0-based). */
@@ -33,6 +35,7 @@ export class TestReceiver {
   private server?: Server;
   private responder: Responder = () => ({ status: 204 });
   private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   static async start(responder?: Responder): Promise<TestReceiver> {
     const receiver = new TestReceiver();
@@ -70,6 +73,7 @@ export class TestReceiver {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
@@ -92,10 +96,12 @@ export class TestReceiver {
         const index = this.received.push(request) - 1;
         const reply = this.responder(request, index);
         const send = () => {
+          if (this.closed) return;
           request.respondedAt = Date.now();
           res.writeHead(reply.status, reply.headers ?? {});
           res.end(reply.body ?? '');
         };
+        if (reply.until) return void reply.until.then(send, send);
         if (!reply.delayMs) return send();
         const timer = setTimeout(() => {
           this.timers.delete(timer);
