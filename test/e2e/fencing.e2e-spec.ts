@@ -121,5 +121,46 @@ describe('fenced deliveries (e2e)', () => {
       expect(requestsFor(receiver, msg.id)).toHaveLength(2);
       expect((await world.deliveryOf(msg.id, endpoint.id)).status).toBe('success');
     });
+
+    it('cannot move it either while the re-claimed attempt is still out', async () => {
+      // The first request is answered 500 as soon as the re-claimed one arrives, and the re-claimed one only
+      // once that late 500 is recorded: the late answer lands while the delivery is another claim's.
+      const receiver = await world.receiver();
+      let releaseReclaimed!: () => void;
+      const reclaimedReleased = new Promise<void>((resolve) => (releaseReclaimed = resolve));
+      receiver.respondWith((_, i) =>
+        i === 0
+          ? { status: 500, until: receiver.waitForRequests(2) }
+          : i === 1
+            ? { status: 200, until: reclaimedReleased }
+            : { status: 200 },
+      );
+      const { svix, app } = await world.tenantWithApp('stale-worker-in-flight');
+      const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+      const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 1 } });
+
+      const [, reclaimed] = await receiver.waitForRequests(2);
+      expect(reclaimed!.headers['webhook-id']).toBe(msg.id);
+      try {
+        await afterTheLateAnswer(world, msg.id, endpoint.id);
+        // Recorded, yet the delivery is still the re-claimed attempt's: not rescheduled, not finished.
+        expect((await world.deliveryOf(msg.id, endpoint.id)).status).toBe('sending');
+      } finally {
+        releaseReclaimed();
+      }
+      await waitFor(
+        'the re-claimed attempt’s success',
+        async () => (await world.deliveryOf(msg.id, endpoint.id)).status === 'success',
+      );
+      const attempts = await world.attemptsOf(msg.id, endpoint.id);
+      expect(attempts.map((a) => [a.status, a.responseStatusCode]).sort()).toEqual([
+        ['fail', 500],
+        ['success', 200],
+      ]);
+      expect((await world.deliveryOf(msg.id, endpoint.id)).attemptCount).toBe(2);
+
+      await afterALaterMessage(svix, app.id, receiver);
+      expect(requestsFor(receiver, msg.id)).toHaveLength(2);
+    });
   });
 });
