@@ -1,16 +1,17 @@
+import type { Svix } from 'svix';
 import { PrismaService } from '@app/db';
 import { deliveryJobId, JobProducer } from '@app/queue';
-import { testConfig, TestReceiver, waitFor } from '@app/testing';
+import { ReceivedWebhook, testConfig, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
 /**
  * The delivery engine end to end: the svix SDK against the real API, the real worker on BullMQ/Redis,
  * PostgreSQL, and real HTTP receivers that verify every request with the standardwebhooks library.
- * Retry schedule here: 50ms, 300ms, 600ms (4 attempts).
+ * Retry schedule here: 100ms, 300ms, 600ms (4 attempts).
  */
 describe('delivery engine (e2e)', () => {
   // Steps far apart, so "the gaps grow" holds however busy the machine is.
-  const world = new DeliveryWorld(testConfig({ DELIVERY_RETRY_SCHEDULE: '50ms,300ms,600ms' }));
+  const world = new DeliveryWorld(testConfig({ DELIVERY_RETRY_SCHEDULE: '100ms,300ms,600ms' }));
   let prisma: PrismaService;
 
   beforeAll(async () => {
@@ -28,7 +29,10 @@ describe('delivery engine (e2e)', () => {
   it('delivers a signed POST that the reference verifier accepts, with svix-* twins', async () => {
     const receiver = await world.receiver();
     const { svix, app } = await world.tenantWithApp('happy');
-    const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+    const endpoint = await svix.endpoint.create(app.id, {
+      url: receiver.url,
+      headers: { 'X-Team': 'billing', Authorization: 'Bearer for-the-receiver' },
+    });
     const { key: secret } = await svix.endpoint.getSecret(app.id, endpoint.id);
 
     const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { amount: 42 } });
@@ -41,6 +45,9 @@ describe('delivery engine (e2e)', () => {
     expect(request!.headers['svix-signature']).toBe(request!.headers['webhook-signature']);
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.headers['user-agent']).toMatch(/^Hookrelay\/\d+\.\d+\.\d+$/);
+    // Custom headers go out too, sensitive ones included (the API only hides them from reads).
+    expect(request!.headers['x-team']).toBe('billing');
+    expect(request!.headers.authorization).toBe('Bearer for-the-receiver');
 
     await waitFor(
       'the delivery to be marked success',
@@ -121,7 +128,7 @@ describe('delivery engine (e2e)', () => {
     ]);
     expect(attempts[0]!.response).toBe('boom');
     const gaps = [requests[1]!.at - requests[0]!.at, requests[2]!.at - requests[1]!.at];
-    // Schedule 50 ms then 300 ms, each ±20 %: the second wait is always the longer one.
+    // Schedule 100 ms then 300 ms, each ±20 %: the second wait is always the longer one.
     expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
     expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
   });
@@ -184,7 +191,8 @@ describe('delivery engine (e2e)', () => {
     expect(attempts[1]).toMatchObject({ status: 'success' });
   });
 
-  it('honours Retry-After on 429, waiting at least the scheduled step', async () => {
+  it('honours Retry-After on 429 up to twice the scheduled step, never sooner than the step', async () => {
+    // Retry-After: 1 s is past the clamp [step, 2 × step] = [100, 200] ms of the first retry.
     const receiver = await world.receiver((_, i) =>
       i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
     );
@@ -194,24 +202,82 @@ describe('delivery engine (e2e)', () => {
 
     const [first, second] = await receiver.waitForRequests(2);
     await waitFor('success', async () => (await deliveryOf(msg.id, endpoint.id)).status === 'success');
-    // Retry-After: 1 s is clamped to [step, 2 × step] = [50, 100] ms: sooner than asked, never sooner than the step.
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(50 - 5);
+    // Lower bounds the engine imposes, not speeds: the clamp's floor (the step, less a few ms of clock
+    // granularity) between the two requests, and its ceiling (2 × step) from the start of the first attempt,
+    // where the engine counts the delay from.
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(100 - 5);
+    const [throttled] = await attemptsOf(msg.id, endpoint.id);
+    expect(throttled).toMatchObject({ responseStatusCode: 429, status: 'fail' });
+    expect(second!.at - throttled!.createdAt.getTime()).toBeGreaterThanOrEqual(2 * 100);
   });
 
-  it('signs with both the new and the old secret during the rotation grace period', async () => {
+  /** Sends a message and awaits its own request at the receiver, whatever else arrives meanwhile. */
+  async function sendAndReceive(svix: Svix, appId: string, receiver: TestReceiver, payload: object) {
+    const msg = await svix.message.create(appId, { eventType: 'rotated', payload });
+    return waitFor(`message ${msg.id} at the receiver`, () =>
+      receiver.received.find((r) => r.headers['webhook-id'] === msg.id),
+    );
+  }
+  const signatures = (request: ReceivedWebhook) => String(request.headers['webhook-signature']).split(' ');
+
+  it('signs with the old secret next to the new one for the grace period, then with the new one only', async () => {
     const receiver = await world.receiver();
     const { svix, app } = await world.tenantWithApp('rotation');
     const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
     const { key: oldSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
-    await svix.endpoint.rotateSecret(app.id, endpoint.id, {});
+    const rotatedAt = Date.now();
+    // 2 s rather than 1: room for the first message to go out inside the grace period on a busy machine.
+    await svix.endpoint.rotateSecret(app.id, endpoint.id, { gracePeriodSeconds: 2 });
     const { key: newSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
     expect(newSecret).not.toBe(oldSecret);
 
-    await svix.message.create(app.id, { eventType: 'rotated', payload: { ok: true } });
-    const [request] = await receiver.waitForRequests(1);
-    expect(String(request!.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    expect(TestReceiver.verify(request!, newSecret)).toEqual({ ok: true });
-    expect(TestReceiver.verify(request!, oldSecret)).toEqual({ ok: true });
+    const during = await sendAndReceive(svix, app.id, receiver, { n: 0 });
+    expect(signatures(during)).toHaveLength(2);
+    expect(TestReceiver.verify(during, newSecret)).toEqual({ n: 0 });
+    expect(TestReceiver.verify(during, oldSecret)).toEqual({ n: 0 });
+
+    // Messages keep going out until one carries a single signature: the grace period is over.
+    let sent = 0;
+    const after = await waitFor(
+      'a message signed with the new secret only',
+      async () => {
+        const request = await sendAndReceive(svix, app.id, receiver, { n: ++sent });
+        return signatures(request).length === 1 && request;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(TestReceiver.verify(after, newSecret)).toEqual({ n: sent });
+    expect(() => TestReceiver.verify(after, oldSecret)).toThrow();
+    // The old secret signed for the whole grace period: it was not dropped early.
+    expect(after.at).toBeGreaterThanOrEqual(rotatedAt + 2_000);
+  });
+
+  it('retires the old secret at once when rotated with gracePeriodSeconds 0', async () => {
+    const receiver = await world.receiver();
+    const { svix, app } = await world.tenantWithApp('rotation-0');
+    const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+    const { key: oldSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
+    await svix.endpoint.rotateSecret(app.id, endpoint.id, { gracePeriodSeconds: 0 });
+    const { key: newSecret } = await svix.endpoint.getSecret(app.id, endpoint.id);
+
+    const request = await sendAndReceive(svix, app.id, receiver, { retired: true });
+    expect(signatures(request)).toHaveLength(1);
+    expect(TestReceiver.verify(request, newSecret)).toEqual({ retired: true });
+    expect(() => TestReceiver.verify(request, oldSecret)).toThrow();
+  });
+
+  it('signs with every secret that racing rotations replaced', async () => {
+    const receiver = await world.receiver();
+    const { svix, app } = await world.tenantWithApp('rotation-race');
+    const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+    const { key: first } = await svix.endpoint.getSecret(app.id, endpoint.id);
+    const keys = [1, 2, 3].map((fill) => 'whsec_' + Buffer.alloc(32, fill).toString('base64'));
+    await Promise.all(keys.map((key) => svix.endpoint.rotateSecret(app.id, endpoint.id, { key })));
+
+    const request = await sendAndReceive(svix, app.id, receiver, { raced: true });
+    expect(signatures(request)).toHaveLength(4);
+    for (const secret of [first, ...keys])
+      expect(TestReceiver.verify(request, secret)).toEqual({ raced: true });
   });
 
   it('answers a duplicate eventId with 409 and the existing message id, and sends once', async () => {
@@ -226,8 +292,19 @@ describe('delivery engine (e2e)', () => {
     });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ code: 'conflict', id: first.id });
-    await receiver.waitForRequests(1);
-    expect(await prisma.message.count({ where: { applicationId: app.id } })).toBe(1);
+    const [delivered] = await receiver.waitForRequests(1);
+    expect(delivered!.headers['webhook-id']).toBe(first.id);
+    // A later message, sent after the duplicate was refused, marks the end: once it has arrived, anything
+    // the duplicate could have caused would have been sent too. Deliveries run in parallel, so the
+    // requests are told apart by id, not by order.
+    const later = await svix.message.create(app.id, { eventType: 'dedup', eventId: 'evt-2', payload: {} });
+    await waitFor('the later message at the receiver', () =>
+      receiver.received.some((r) => r.headers['webhook-id'] === later.id),
+    );
+    const ids = receiver.received.map((r) => String(r.headers['webhook-id']));
+    expect([...ids].sort()).toEqual([first.id, later.id].sort());
+    expect(ids.filter((id) => id === first.id)).toHaveLength(1);
+    expect(await prisma.message.count({ where: { applicationId: app.id } })).toBe(2);
   });
 
   it('loses nothing when Redis loses the job: the sweeper queues the delivery again', async () => {

@@ -131,21 +131,74 @@ describe('operational webhooks (e2e)', () => {
     expect(t.opReceiver.received).toHaveLength(1);
   });
 
-  it('announces a disable even when the delivery moved on while the attempt was in flight', async () => {
-    const receiver = await world.receiver(() => ({ status: 410, delayMs: 300 }));
+  it('announces a disable even when a resend moved the delivery on while the 410 was in flight', async () => {
+    // The first request is held long enough for the resend to be accepted before its 410 disables the
+    // endpoint (a resend to a disabled endpoint is refused); the resent one succeeds at once.
+    const receiver = await world.receiver((_, i) =>
+      i === 0 ? { status: 410, delayMs: 1_000 } : { status: 200 },
+    );
     const t = await tenantWithOps(world, 'moved-on', { filterTypes: ['endpoint.disabled'] });
     const endpoint = await t.svix.endpoint.create(t.app.id, { url: receiver.url });
     const msg = await t.svix.message.create(t.app.id, { eventType: 'invoice.paid', payload: {} });
-    await receiver.waitForRequests(1);
-    // As a resend does: the delivery starts over, so the attempt in flight no longer moves it.
-    await prisma.delivery.updateMany({
-      where: { messageId: msg.id, endpointId: endpoint.id },
-      data: { status: 'pending', nextAttemptAt: null, leaseUntil: null },
-    });
+    const [held] = await receiver.waitForRequests(1);
+
+    const resend = await t.tenant.client.post(
+      `/api/v1/app/${t.app.id}/msg/${msg.id}/endpoint/${endpoint.id}/resend`,
+    );
+    expect(resend.status).toBe(202);
+    const [, resent] = await receiver.waitForRequests(2);
+    expect(resent!.headers['webhook-id']).toBe(msg.id);
+    // The race happened: the resend went out while the 410 was still held.
+    expect(held!.respondedAt ?? Infinity).toBeGreaterThan(resent!.at);
 
     expect((await t.event('endpoint.disabled')).data.endpointId).toBe(endpoint.id);
     expect((await t.svix.endpoint.get(t.app.id, endpoint.id)).disabled).toBe(true);
-    expect(await attemptsOf(msg.id, endpoint.id)).toHaveLength(1);
+    const attempts = await waitFor('both attempts to be recorded', async () => {
+      const rows = await attemptsOf(msg.id, endpoint.id);
+      return rows.length === 2 && rows;
+    });
+    // The held attempt's row exists: it was recorded, though after the resend's.
+    expect(attempts.map((a) => [a.responseStatusCode, a.trigger]).sort()).toEqual([
+      [200, 'manual'],
+      [410, 'scheduled'],
+    ]);
+    // The late 410 did not move the delivery the resend had taken over.
+    expect((await deliveryOf(msg.id, endpoint.id)).status).toBe('success');
+    // Announced once: one operational message, one request.
+    const opApp = await operationalAppOf(t.tenant.id);
+    expect(
+      await prisma.message.count({ where: { applicationId: opApp.id, eventType: 'endpoint.disabled' } }),
+    ).toBe(1);
+    expect(t.events().filter((e) => e.type === 'endpoint.disabled')).toHaveLength(1);
+  });
+
+  it('signs with the secrets its rotations left and sends its hidden headers', async () => {
+    const receiver = await world.receiver(() => ({ status: 410 }));
+    const t = await tenantWithOps(world, 'op-rotation', { filterTypes: ['endpoint.disabled'] });
+    const ops = t.svix.operationalWebhook.endpoint;
+    // Grace 0, sent as svix 2.x sends it: the first secret stops signing at once.
+    const rotate = `/api/v1/operational-webhook/endpoint/${t.opEndpoint.id}/secret/rotate`;
+    expect((await t.tenant.client.post(rotate, { gracePeriodSeconds: 0 })).status).toBe(204);
+    const second = (await ops.getSecret(t.opEndpoint.id)).key;
+    // The default grace: the second keeps signing next to the custom one.
+    const custom = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+    await ops.rotateSecret(t.opEndpoint.id, { key: custom });
+    await ops.updateHeaders(t.opEndpoint.id, { headers: { 'X-Team': 'sre', Authorization: 'Bearer t' } });
+
+    const endpoint = await t.svix.endpoint.create(t.app.id, { url: receiver.url });
+    await t.svix.message.create(t.app.id, { eventType: 'invoice.paid', payload: {} });
+    const [request] = await t.opReceiver.waitForRequests(1);
+    expect(String(request!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    const expected = {
+      type: 'endpoint.disabled',
+      data: expect.objectContaining({ endpointId: endpoint.id }),
+    };
+    expect(TestReceiver.verify(request!, custom)).toEqual(expected);
+    expect(TestReceiver.verify(request!, second)).toEqual(expected);
+    expect(() => TestReceiver.verify(request!, t.opSecret)).toThrow();
+    // Hidden from GET (see the API's tests), but sent.
+    expect(request!.headers['x-team']).toBe('sre');
+    expect(request!.headers.authorization).toBe('Bearer t');
   });
 
   it('sends message.attempt.recovered when a message succeeds after failing 4 times', async () => {

@@ -286,11 +286,12 @@ export class DeliveryRepository {
   }
 
   /**
-   * The write after every try: the attempt row (always: it happened), and, only if the delivery still
-   * carries the claim's fence, its next state and the operational webhooks that outcome raises (outbox rows
-   * in the same statement, so they cannot be lost to a crash after the record). The endpoint's failing
-   * streak is written only when it starts or ends; disabling, rare, is a statement of its own with its
-   * event. Records made within a couple of milliseconds of each other share statements (see `recordBatch`).
+   * The write after every try: the attempt row and the delivery's attempt count (always: it happened), and,
+   * only if the delivery still carries the claim's fence, its next state and the operational webhooks that
+   * outcome raises (outbox rows in the same statement, so they cannot be lost to a crash after the record).
+   * The endpoint's failing streak is written only when it starts or ends; disabling, rare, is a statement of
+   * its own with its event. Records made within a couple of milliseconds of each other share statements
+   * (see `recordBatch`).
    */
   recordAttempt(a: AttemptRecord): Promise<RecordedAttempt> {
     return this.records.load(a);
@@ -332,6 +333,8 @@ export class DeliveryRepository {
            response_status_code int, response text, response_duration_ms int, status delivery_status,
            error_kind text, trigger text, created_at timestamptz, next_status delivery_status, fence int,
            next_attempt_at timestamptz, n int)
+       ), counts AS (
+         SELECT delivery_id, count(*)::int AS n FROM input GROUP BY delivery_id
        ), attempts AS (
          INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code,
                                         response, response_duration_ms, status, error_kind, trigger, created_at)
@@ -340,12 +343,20 @@ export class DeliveryRepository {
            FROM input
        ), moved AS (
          UPDATE deliveries d
-            SET status = i.next_status, attempt_count = d.attempt_count + 1, retry_count = d.retry_count + 1,
+            SET status = i.next_status, attempt_count = d.attempt_count + c.n, retry_count = d.retry_count + 1,
                 next_attempt_at = i.next_attempt_at, lease_until = NULL, open_claims = 0, fence = d.fence + 1,
                 next_trigger = 'scheduled', updated_at = now()
            FROM (SELECT * FROM input ORDER BY n) i
+           JOIN counts c ON c.delivery_id = i.delivery_id
           WHERE d.id = i.delivery_id AND d.fence = i.fence AND d.status = 'sending'
          RETURNING d.id, d.fence
+       ), overtaken AS (
+         -- Overtaken meanwhile (a resend, or another worker after the lease ran out), an attempt moves nothing,
+         -- but it was made: the count keeps up with the rows. Exclusive with the update above, so no row is
+         -- updated twice in this statement.
+         UPDATE deliveries d SET attempt_count = d.attempt_count + c.n, updated_at = now()
+           FROM counts c
+          WHERE d.id = c.delivery_id AND d.id NOT IN (SELECT id FROM moved)
        ), events AS (
          INSERT INTO outbox_events (id, tenant_id, kind, payload)
          SELECT e.id, e.tenant_id, 'operational_webhook', e.payload

@@ -7,7 +7,7 @@ import { ReadCache } from './read-cache';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 import { isUniqueViolation } from './prisma-errors';
 import { AppSecretBox } from './secret-box.provider';
-import { DEFAULT_SECRET_GRACE_MS, parseOldSecrets, retireSecret, unexpiredOldSecrets } from './old-secrets';
+import { DEFAULT_SECRET_GRACE_MS, parseOldSecrets, retireSecret } from './old-secrets';
 
 export interface EndpointRecord {
   id: string;
@@ -51,18 +51,6 @@ export interface EndpointRouting {
   eventTypes: string[];
   channels: string[];
   disabled: boolean;
-}
-
-/** What one delivery attempt needs, secrets opened. */
-export interface EndpointForDelivery {
-  id: string;
-  applicationId: string;
-  url: string;
-  headers: Record<string, string>;
-  disabled: boolean;
-  throttleRate: number | null;
-  /** Plain `whsec_…` secrets to sign with: the current one first, then old ones still in their grace period. */
-  secrets: string[];
 }
 
 export interface SecretRotation {
@@ -284,38 +272,6 @@ export class EndpointRepository {
   /** Which endpoints receive an application's messages changed (created, edited, enabled, disabled, deleted). */
   routingChanged(applicationId: string): Promise<void> {
     return this.cache.invalidate(`endpoints:${applicationId}`);
-  }
-
-  /**
-   * Everything one attempt needs, or undefined when the endpoint no longer exists (deleted since the message
-   * was accepted): the caller cancels the delivery instead of retrying it.
-   */
-  async findForDelivery(
-    tenantId: string,
-    endpointId: string,
-    now: Date = new Date(),
-  ): Promise<EndpointForDelivery | undefined> {
-    const row = await this.prisma.endpoint.findFirst({
-      where: { tenantId, id: endpointId },
-      select: {
-        id: true,
-        applicationId: true,
-        url: true,
-        headers: true,
-        disabled: true,
-        throttleRate: true,
-        secret: true,
-        oldSecrets: true,
-      },
-    });
-    if (!row) return undefined;
-    const { secret, oldSecrets, ...rest } = row;
-    const old = unexpiredOldSecrets(parseOldSecrets(oldSecrets), now);
-    return {
-      ...rest,
-      headers: row.headers as Record<string, string>,
-      secrets: [secret, ...old.map((o) => o.secret)].map((sealed) => this.box.open(sealed)),
-    };
   }
 }
 

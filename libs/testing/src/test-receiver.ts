@@ -9,6 +9,8 @@ export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
   /** The exact body bytes, as text. */
   body: string;
+  /** When the reply was sent; unset while it is held (`Reply.delayMs`). */
+  respondedAt?: number;
 }
 
 export interface Reply {
@@ -18,6 +20,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Hold the response this long (to provoke timeouts). */
   delayMs?: number;
+  /** Hold the response until this settles: an event of the test, such as another request's arrival. */
+  until?: Promise<unknown>;
 }
 
 /** Decides the reply to the n-th request (0-based). */
@@ -32,6 +36,7 @@ export class TestReceiver {
   private server?: Server;
   private responder: Responder = () => ({ status: 204 });
   private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   static async start(responder?: Responder): Promise<TestReceiver> {
     const receiver = new TestReceiver();
@@ -69,6 +74,7 @@ export class TestReceiver {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
@@ -91,9 +97,12 @@ export class TestReceiver {
         const index = this.received.push(request) - 1;
         const reply = this.responder(request, index);
         const send = () => {
+          if (this.closed) return;
+          request.respondedAt = Date.now();
           res.writeHead(reply.status, reply.headers ?? {});
           res.end(reply.body ?? '');
         };
+        if (reply.until) return void reply.until.then(send, send);
         if (!reply.delayMs) return send();
         const timer = setTimeout(() => {
           this.timers.delete(timer);

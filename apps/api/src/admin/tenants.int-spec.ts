@@ -87,31 +87,60 @@ describe('operator API /admin/v1 (real PostgreSQL and Redis)', () => {
       }
     });
 
+    interface TenantPage {
+      data: { id: string }[];
+      iterator: string;
+      prevIterator: string | null;
+      done: boolean;
+    }
+
+    /**
+     * Other test files create tenants in this database while this one runs, so a list is read from just
+     * before this test's first tenant, and assertions look at this test's tenants among whatever else is
+     * listed. Ids are ULIDs, time first: the same millisecond with the lowest random part sorts before it.
+     */
+    const justBefore = (id: string) => id.slice(0, 'tnt_'.length + 10) + '0'.repeat(16);
+
     it('pages through more than one page with iterator, then walks back with prevIterator', async () => {
       const created: string[] = [];
       for (let i = 0; i < 5; i++) created.push((await api.newTenant(`paged ${i}`)).id);
-      const seen: string[] = [];
-      let iterator: string | null = null;
-      let pages = 0;
-      for (;;) {
-        const query: string = `?limit=2${iterator ? `&iterator=${iterator}` : ''}`;
-        const page = await api.admin.get(`/admin/v1/tenants${query}`);
-        expect(page.status).toBe(200);
-        expect(page.body.data.length).toBeLessThanOrEqual(2);
-        seen.push(...page.body.data.map((t: { id: string }) => t.id));
-        pages++;
-        if (page.body.done) break;
-        iterator = page.body.iterator;
+      const ours = (ids: string[]) => ids.filter((id) => created.includes(id));
+      const page = async (iterator: string): Promise<TenantPage> => {
+        const res = await api.admin.get(`/admin/v1/tenants?limit=2&iterator=${iterator}`);
+        expect(res.status).toBe(200);
+        expect(res.body.data.length).toBeLessThanOrEqual(2);
+        return res.body;
+      };
+
+      // Forward until the last of ours is listed.
+      const forward: TenantPage[] = [];
+      let iterator = justBefore(created[0]!);
+      while (forward.length < 50 && !forward.some((p) => p.data.some((t) => t.id === created[4]))) {
+        const next = await page(iterator);
+        forward.push(next);
+        if (next.done) break;
+        iterator = next.iterator;
       }
-      expect(pages).toBeGreaterThan(2);
+      const seen = forward.flatMap((p) => p.data.map((t) => t.id));
+      expect(forward.length).toBeGreaterThan(2);
       expect(seen).toEqual([...seen].sort());
       expect(new Set(seen).size).toBe(seen.length);
-      for (const id of created) expect(seen).toContain(id);
+      expect(ours(seen)).toEqual(created);
 
-      const afterThird = await api.admin.get(`/admin/v1/tenants?limit=2&iterator=${created[2]}`);
-      expect(afterThird.body.data.map((t: { id: string }) => t.id)).toEqual(created.slice(3, 5));
-      const back = await api.admin.get(`/admin/v1/tenants?limit=2&iterator=${afterThird.body.prevIterator}`);
-      expect(back.body.data.map((t: { id: string }) => t.id)).toEqual(created.slice(1, 3));
+      // Back from the last page until the first of ours is listed again.
+      const last = forward.at(-1)!.data.map((t) => t.id);
+      const backward: string[][] = [];
+      let prev = forward.at(-1)!.prevIterator;
+      while (prev && backward.length < 50 && !backward.flat().includes(created[0]!)) {
+        const previous = await page(prev);
+        backward.unshift(previous.data.map((t) => t.id));
+        prev = previous.prevIterator;
+      }
+      const back = backward.flat();
+      expect(backward.length).toBeGreaterThan(1);
+      expect(back).toEqual([...back].sort());
+      expect(back.every((id) => id < last[0]!)).toBe(true);
+      expect(ours(back)).toEqual(created.filter((id) => !last.includes(id)));
     });
 
     it.each([['0'], ['251'], ['abc'], ['1.5']])('rejects limit=%s with 422', async (limit) => {
@@ -122,12 +151,15 @@ describe('operator API /admin/v1 (real PostgreSQL and Redis)', () => {
 
     it('deletes a tenant: it is gone at once and its keys stop working', async () => {
       const tenant = await api.newTenant('to delete');
+      const kept = await api.newTenant('kept');
       const res = await api.admin.delete(`/admin/v1/tenants/${tenant.id}`);
       expect(res.status).toBe(204);
       expect((await api.admin.get(`/admin/v1/tenants/${tenant.id}`)).status).toBe(404);
       expect((await api.admin.delete(`/admin/v1/tenants/${tenant.id}`)).status).toBe(404);
-      const list = await api.admin.get('/admin/v1/tenants?limit=250');
-      expect(list.body.data.map((t: { id: string }) => t.id)).not.toContain(tenant.id);
+      const list = await api.admin.get(`/admin/v1/tenants?limit=250&iterator=${justBefore(tenant.id)}`);
+      const listed = list.body.data.map((t: { id: string }) => t.id);
+      expect(listed).toContain(kept.id);
+      expect(listed).not.toContain(tenant.id);
     });
   });
 

@@ -25,6 +25,17 @@ describe('messages API', () => {
 
   const post = (body: unknown, app = appId) => tenant.client.post(`/api/v1/app/${app}/msg`, body);
 
+  /** What the tenant has stored, counted in the database: a refused request must leave it as it was. */
+  async function storedCounts() {
+    const prisma = api.app.get(PrismaService);
+    const where = { tenantId: tenant.id };
+    return {
+      applications: await prisma.application.count({ where }),
+      messages: await prisma.message.count({ where }),
+      deliveries: await prisma.delivery.count({ where }),
+    };
+  }
+
   it('creates a message (202) and reads it back by id and by eventId', async () => {
     const msg = await svix.message.create('msgs', {
       eventType: 'user.signup',
@@ -223,6 +234,8 @@ describe('messages API', () => {
   describe('request fields', () => {
     it('refuses a field it does not know with 422 unknown_field, also inside application, storing nothing', async () => {
       const app = (await svix.application.create({ name: 'strict' })).id;
+      await svix.endpoint.create(app, { url: 'https://example.com/strict' });
+      const before = await storedCounts();
       const top = await post({ eventType: 'a', payload: {}, channel: 'eu' }, app);
       expect(top.status).toBe(422);
       expect(top.body).toEqual({
@@ -248,6 +261,7 @@ describe('messages API', () => {
       ]);
       expect((await tenant.client.get(`/api/v1/app/${app}/msg`)).body.data).toEqual([]);
       expect((await tenant.client.get('/api/v1/app/nested-new')).status).toBe(404);
+      expect(await storedCounts()).toEqual(before);
     });
 
     it('accepts the fields an svix SDK sends that Hookrelay knowingly ignores', async () => {
@@ -405,9 +419,12 @@ describe('messages API', () => {
   });
 
   it('rejects malformed JSON with 400 and never stores anything', async () => {
+    await svix.endpoint.create(appId, { url: 'https://example.com/malformed' });
+    const before = await storedCounts();
     const res = await tenant.client.post(`/api/v1/app/${appId}/msg`, '{"eventType": "a", "payload": {');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('invalid_json');
+    expect(await storedCounts()).toEqual(before);
   });
 
   it('rejects limit out of range on the list with 422', async () => {

@@ -1,6 +1,6 @@
 import { Svix } from 'svix';
 import { svixError } from '@app/testing';
-import { ApplicationRepository, EndpointRepository } from '@app/db';
+import { AppSecretBox, ApplicationRepository, parseOldSecrets, PrismaService } from '@app/db';
 import { parseEndpointSecret } from '@app/domain';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
 
@@ -16,6 +16,15 @@ describe('operational webhook endpoints via the svix SDK', () => {
   afterAll(async () => {
     await api.close();
   });
+
+  /** An endpoint's rotated-out secrets as stored, opened, newest first. */
+  async function oldSecretsOf(endpointId: string) {
+    const row = await api.app.get(PrismaService).endpoint.findUniqueOrThrow({ where: { id: endpointId } });
+    return parseOldSecrets(row.oldSecrets).map((o) => ({
+      ...o,
+      secret: api.app.get(AppSecretBox).open(o.secret),
+    }));
+  }
 
   async function newTenant(name: string) {
     const tenant = await api.newTenant(name);
@@ -208,21 +217,26 @@ describe('operational webhook endpoints via the svix SDK', () => {
     const { tenant, svix } = await newTenant('op-grace');
     const endpoint = await svix.operationalWebhook.endpoint.create({ url: 'https://example.com/g' });
     const path = `/api/v1/operational-webhook/endpoint/${endpoint.id}/secret/rotate`;
+    const first = (await svix.operationalWebhook.endpoint.getSecret(endpoint.id)).key;
     expect((await tenant.client.post(path, { gracePeriodSeconds: 0 })).status).toBe(204);
-    const repo = api.app.get(EndpointRepository);
     const current = (await svix.operationalWebhook.endpoint.getSecret(endpoint.id)).key;
-    // Grace 0: the replaced secret stops signing at once.
-    expect((await repo.findForDelivery(tenant.id, endpoint.id))!.secrets).toEqual([current]);
+    expect(current).not.toBe(first);
+    // Grace 0 keeps nothing; an hour keeps the replaced secret until then. What signs is checked at a
+    // receiver (test/e2e/operational.e2e-spec.ts).
+    expect(await oldSecretsOf(endpoint.id)).toEqual([]);
+    const rotatedAt = Date.now();
     expect((await tenant.client.post(path, { gracePeriodSeconds: 3600 })).status).toBe(204);
-    const next = (await svix.operationalWebhook.endpoint.getSecret(endpoint.id)).key;
-    expect((await repo.findForDelivery(tenant.id, endpoint.id))!.secrets).toEqual([next, current]);
+    const [kept] = await oldSecretsOf(endpoint.id);
+    expect(kept!.secret).toBe(current);
+    expect(Date.parse(kept!.expiresAt)).toBeGreaterThanOrEqual(rotatedAt + 3600_000);
+    expect(Date.parse(kept!.expiresAt)).toBeLessThanOrEqual(Date.now() + 3600_000);
     const bad = await tenant.client.post(path, { gracePeriodSeconds: -1 });
     expect(bad.status).toBe(422);
     expect(bad.body.detail[0].loc).toEqual(['body', 'gracePeriodSeconds']);
   });
 
   it('manages the signing secret and custom headers', async () => {
-    const { tenant, svix } = await newTenant('op-secret');
+    const { svix } = await newTenant('op-secret');
     const ops = svix.operationalWebhook.endpoint;
     const endpoint = await ops.create({ url: 'https://example.com/s' });
     const first = (await ops.getSecret(endpoint.id)).key;
@@ -240,10 +254,11 @@ describe('operational webhook endpoints via the svix SDK', () => {
       headers: { 'X-Team': 'sre' },
       sensitive: ['Authorization'],
     });
-    // Hidden from GET, but sent and signed with the current secret plus the rotated-out ones.
-    const forDelivery = await api.app.get(EndpointRepository).findForDelivery(tenant.id, endpoint.id);
-    expect(forDelivery).toMatchObject({ headers: { 'X-Team': 'sre', Authorization: 'Bearer t' } });
-    expect(forDelivery!.secrets).toEqual([custom, second, first]);
+    // Hidden from GET but kept, with the rotated-out secrets; that both are sent and sign is checked at a
+    // receiver (test/e2e/operational.e2e-spec.ts).
+    const row = await api.app.get(PrismaService).endpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    expect(row.headers).toEqual({ 'X-Team': 'sre', Authorization: 'Bearer t' });
+    expect((await oldSecretsOf(endpoint.id)).map((o) => o.secret)).toEqual([second, first]);
     const bad = await svixError(ops.updateHeaders(endpoint.id, { headers: { 'webhook-id': 'x' } }));
     expect(bad.code).toBe(422);
   });
