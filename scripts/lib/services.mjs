@@ -69,6 +69,16 @@ export async function resetState({ databaseUrl: url, redisUrl, pgBinDir, root })
         input: resetSql,
       });
   if (r.code !== 0) throw new Error(`could not reset the database schema: ${r.output.trim()}`);
+  if (psql) {
+    // The per-test-file copies of an earlier run (libs/testing/src/test-database.ts).
+    const dropCopies =
+      "SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 't\\_%' \\gexec";
+    const d = await run(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url], {
+      env: { ...process.env, PGCONNECT_TIMEOUT: '10', PGOPTIONS: '-c client_min_messages=warning' },
+      input: dropCopies,
+    });
+    if (d.code !== 0) throw new Error(`could not drop earlier test databases: ${d.output.trim()}`);
+  }
   await flushRedis(redisUrl);
 }
 

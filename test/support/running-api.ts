@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
-import { HttpClient, testConfig } from '@app/testing';
+import { ensureTestDatabase, HttpClient, testConfig } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/app.factory';
 
 export interface RunningApi {
@@ -18,6 +18,7 @@ export interface RunningApi {
 
 /** The real API on a random loopback port, over real PostgreSQL and Redis. */
 export async function startApi(config: AppConfig = testConfig()): Promise<RunningApi> {
+  await ensureTestDatabase(config.databaseUrl);
   const app = await createApiApp(config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { AppConfig, loadConfig, processEnvironment } from '@app/config';
+import { testDatabaseUrl } from './test-database';
 
 /**
  * A config for one test file: the real PostgreSQL and Redis that `npm test` started (their URLs are in the
- * environment), its own queue prefix so parallel test files never share jobs, and test-sized timings.
+ * environment), its own database (see test-database.ts) and queue prefix so parallel test files never share
+ * rows or jobs, and test-sized timings.
  */
 export function testConfig(overrides: Partial<Record<string, string>> = {}): AppConfig {
   return loadConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: requireEnv('DATABASE_URL'),
+    DATABASE_URL: testDatabaseUrl(),
     REDIS_URL: requireEnv('REDIS_URL'),
     QUEUE_PREFIX: `{test-${randomBytes(4).toString('hex')}}`,
     ADMIN_TOKEN: `admin-${randomBytes(16).toString('hex')}`,
