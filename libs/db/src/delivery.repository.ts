@@ -211,7 +211,8 @@ export class DeliveryRepository {
    * fails: the holder has the delivery), which also keeps concurrent batches from deadlocking.
    */
   private async claimBatch(keys: readonly ClaimKey[]): Promise<(ClaimedDelivery | undefined)[]> {
-    const rows = await this.sql.query<ClaimRow>(
+    const rows = await this.sql.prepared<ClaimRow>(
+      'claim-deliveries',
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::int[], $3::float8[]) AS i(id, fence, lease_secs)
        ), target AS (
@@ -326,7 +327,8 @@ export class DeliveryRepository {
   private async writeRecords(batch: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
     // Locks are taken in delivery-id order, so two batches touching the same rows cannot deadlock.
     const ordered = [...batch].sort((x, y) => (x.deliveryId < y.deliveryId ? -1 : 1));
-    const applied = await this.sql.query<{ id: string; fence: number }>(
+    const applied = await this.sql.prepared<{ id: string; fence: number }>(
+      'record-attempts',
       `WITH input AS (
          SELECT * FROM json_to_recordset($1::json) AS r(
            id text, tenant_id text, delivery_id text, message_id text, endpoint_id text, url text,

@@ -120,7 +120,8 @@ export class MessageRepository {
         endpoint_id: d.endpointId,
       })),
     );
-    const inserted = await this.sql.query<{ id: string }>(
+    const inserted = await this.sql.prepared<{ id: string }>(
+      'ingest-messages',
       `WITH input AS (
          SELECT * FROM json_to_recordset($1::json) AS x(
            id text, tenant_id text, application_id text, event_type text, event_id text, payload text,

@@ -32,6 +32,15 @@ export class SqlService implements OnApplicationShutdown {
     return result.rows;
   }
 
+  /**
+   * A hot-path statement as a named prepared statement: each connection parses it once and PostgreSQL may
+   * keep its plan, instead of parsing and planning it on every call. The text must be constant for a name.
+   */
+  async prepared<T extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const result = await this.pool.query<T>({ name, text, values });
+    return result.rows;
+  }
+
   /** BEGIN, `work`, COMMIT on one connection; ROLLBACK if `work` throws. */
   async transaction<R>(work: (tx: SqlTransaction) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
