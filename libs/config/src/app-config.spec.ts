@@ -86,3 +86,31 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('PORTAL_FRAME_ANCESTORS', () => {
+  it('lets any site embed the portal by default: the token, not the frame, is the credential', () => {
+    expect(loadConfig(valid).portal.frameAncestors).toEqual(['*']);
+  });
+
+  it('reads a list of origins separated by spaces or commas', () => {
+    const config = loadConfig({
+      ...valid,
+      PORTAL_FRAME_ANCESTORS: "'self' https://app.example.com, https://*.example.org http://localhost:3000",
+    });
+    expect(config.portal.frameAncestors).toEqual([
+      "'self'",
+      'https://app.example.com',
+      'https://*.example.org',
+      'http://localhost:3000',
+    ]);
+  });
+
+  it('refuses what is not a frame source, naming it', () => {
+    expect(() =>
+      loadConfig({ ...valid, PORTAL_FRAME_ANCESTORS: 'https://ok.example; script-src *' }),
+    ).toThrow(/PORTAL_FRAME_ANCESTORS has "https:\/\/ok.example;"/);
+    expect(() => loadConfig({ ...valid, PORTAL_FRAME_ANCESTORS: "'none' https://a.example" })).toThrow(
+      ConfigError,
+    );
+  });
+});

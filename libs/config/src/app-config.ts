@@ -103,6 +103,20 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 50, 1, 1000),
   WORKER_HEALTH_PORT: integer('WORKER_HEALTH_PORT', 0, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORTAL_FRAME_ANCESTORS: z
+    .string()
+    .default('*')
+    .transform((text, ctx) => {
+      const sources = parseFrameAncestors(text);
+      if (typeof sources === 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `PORTAL_FRAME_ANCESTORS has "${sources}", which is not a frame source; use a list like https://app.example.com https://*.example.com, or 'self', 'none' or *`,
+        });
+        return z.NEVER;
+      }
+      return sources;
+    }),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -136,6 +150,11 @@ export interface AppConfig {
   };
   worker: { concurrency: number; healthPort: number };
   logLevel: string;
+  /** The consumer portal web page. */
+  portal: {
+    /** CSP `frame-ancestors` sources: which sites may embed the portal in an iframe. */
+    frameAncestors: string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -179,7 +198,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconciler: { intervalMs: Math.max(e.RECONCILER_INTERVAL, 50), graceMs: e.RECONCILER_GRACE },
     worker: { concurrency: e.WORKER_CONCURRENCY, healthPort: e.WORKER_HEALTH_PORT },
     logLevel: e.LOG_LEVEL,
+    portal: { frameAncestors: e.PORTAL_FRAME_ANCESTORS },
   };
+}
+
+/**
+ * CSP frame-ancestors sources, separated by spaces or commas: `*`, `'self'`, `'none'` (alone), or origins
+ * like `https://app.example.com`, `https://*.example.com`, `http://localhost:3000`. Returns the offending
+ * item when one is not a source, so the error can name it.
+ */
+function parseFrameAncestors(text: string): string[] | string {
+  const items = text.split(/[\s,]+/).filter(Boolean);
+  if (items.length === 0) return text;
+  const source = /^(\*|'self'|'none'|https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|https?:)$/;
+  const bad = items.find((item) => !source.test(item));
+  if (bad !== undefined) return bad;
+  if (items.includes("'none'") && items.length > 1) return "'none'";
+  return items;
 }
 
 /** An empty variable (`FOO=`) means "not set", as in most twelve-factor tools. */

@@ -14,6 +14,7 @@ import { AppSecretBox } from './secret-box.provider';
 import { OutboxRepository } from './outbox.repository';
 import { AdvisoryLocks } from './advisory-locks';
 import { ReadCache } from './read-cache';
+import { PortalAccessRepository } from './portal-access.repository';
 
 const REPOSITORIES = [
   TenantRepository,
@@ -28,6 +29,7 @@ const REPOSITORIES = [
   AppSecretBox,
   OutboxRepository,
   AdvisoryLocks,
+  PortalAccessRepository,
 ];
 
 @Global()

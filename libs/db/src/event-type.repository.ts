@@ -34,7 +34,18 @@ export interface EventTypeListOptions {
   includeArchived: boolean;
   /** Schemas can be large; a listing reads them only when asked. */
   withContent: boolean;
+  /**
+   * A consumer-portal reader: only event types without feature flags, or with one of these. Undefined: all
+   * (the tenant's own key sees every event type).
+   */
+  featureFlags?: readonly string[];
 }
+
+/** The condition that shows an event type to a reader holding `flags` (Svix's feature-flagged catalog). */
+const visibleTo = (flags: readonly string[] | undefined) =>
+  flags === undefined
+    ? {}
+    : { OR: [{ featureFlags: { isEmpty: true } }, { featureFlags: { hasSome: [...flags] } }] };
 
 const SELECT = {
   id: true,
@@ -115,6 +126,7 @@ export class EventTypeRepository {
     const where = {
       tenantId,
       ...(options.includeArchived ? {} : { archived: false }),
+      ...visibleTo(options.featureFlags),
       ...idRange(window),
     };
     const args = { where, orderBy: { id: window.order }, take: window.take };
@@ -169,11 +181,18 @@ export class EventTypeRepository {
     if (count === 0) throw notFound();
   }
 
-  /** Which of `names` are live (not archived) event types of the tenant: what an endpoint may filter on. */
-  async findLiveNames(tenantId: string, names: readonly string[]): Promise<Set<string>> {
+  /**
+   * Which of `names` are live (not archived) event types of the tenant: what an endpoint may filter on. With
+   * `featureFlags` (a portal reader), only those that reader can see.
+   */
+  async findLiveNames(
+    tenantId: string,
+    names: readonly string[],
+    featureFlags?: readonly string[],
+  ): Promise<Set<string>> {
     if (names.length === 0) return new Set();
     const rows = await this.prisma.eventType.findMany({
-      where: { tenantId, archived: false, name: { in: [...names] } },
+      where: { tenantId, archived: false, name: { in: [...names] }, ...visibleTo(featureFlags) },
       select: { name: true },
     });
     return new Set(rows.map((row) => row.name));

@@ -16,3 +16,4 @@ export * from './old-secrets';
 export * from './outbox.repository';
 export * from './advisory-locks';
 export * from './database-errors';
+export * from './portal-access.repository';

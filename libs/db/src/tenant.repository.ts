@@ -153,5 +153,6 @@ const PURGE_ORDER: [string, string][] = [
   ['event_types', 'tenant_id = $1'],
   ['idempotency_keys', 'tenant_id = $1'],
   ['api_keys', 'tenant_id = $1'],
+  ['portal_revocations', 'tenant_id = $1'],
   ['applications', 'tenant_id = $1'],
 ];

@@ -16,6 +16,8 @@ export const ID_PREFIXES = {
   delivery: 'dlv',
   attempt: 'atmpt',
   outbox: 'obx',
+  portalToken: 'ptok',
+  portalRevocation: 'prev',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
