@@ -24,6 +24,9 @@ export async function startApi(config: AppConfig = testConfig()): Promise<Runnin
   const address = app.getHttpServer().address();
   if (typeof address !== 'object' || address === null) throw new Error('API did not bind a TCP port');
   const url = `http://127.0.0.1:${address.port}`;
+  // The port is known only now: portal links (PUBLIC_URL + /portal) must point at this API, unless the test
+  // chose its own PUBLIC_URL. The config object is the one the API holds, so it sees the change.
+  if (config.http.publicUrl === `http://127.0.0.1:${config.http.port}`) config.http.publicUrl = url;
   const anonymous = new HttpClient(url);
   const admin = anonymous.withToken(config.adminToken);
   let counter = 0;

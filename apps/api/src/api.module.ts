@@ -10,6 +10,7 @@ import { ErrorFilter } from './common/error.filter';
 import { ZodValidationPipe } from './common/zod-validation.pipe';
 import { IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
 import { AdminModule } from './admin/admin.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { EventTypesModule } from './event-types/event-types.module';
@@ -30,6 +31,7 @@ export class ApiModule {
         DbModule,
         QueueModule,
         DeliveryModule,
+        AuthModule,
         AdminModule,
         ApplicationsModule,
         EventTypesModule,

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { TenantId, TenantOnly } from '../auth/auth.decorators';
+import { PortalAccess, TenantId, TenantOnly } from '../auth/auth.decorators';
 import {
   ApplicationCreateQueryDto,
   ApplicationInDto,
@@ -42,6 +42,7 @@ export class ApplicationsController {
     return application;
   }
 
+  @PortalAccess('ViewBase')
   @Get(':appId')
   @ApiOkResponse({ type: ApplicationOutDto })
   get(@TenantId() tenantId: string, @Param('appId') appId: string) {

@@ -6,7 +6,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { TenantId, TenantOnly } from '../auth/auth.decorators';
+import { PortalAccess, TenantId, TenantOnly } from '../auth/auth.decorators';
 import {
   AttemptedDestinationsQueryDto,
   AttemptedMessagesQueryDto,
@@ -31,6 +31,7 @@ import { AttemptsService } from './attempts.service';
 export class AttemptsController {
   constructor(private readonly attempts: AttemptsService) {}
 
+  @PortalAccess('ViewBase')
   @Get('attempt/endpoint/:endpointId')
   @ApiOkResponse({ type: MessageAttemptListOutDto })
   listByEndpoint(
@@ -42,6 +43,7 @@ export class AttemptsController {
     return this.attempts.listByEndpoint(tenantId, appId, endpointId, query);
   }
 
+  @PortalAccess('ViewBase')
   @Get('attempt/msg/:msgId')
   @ApiOkResponse({ type: MessageAttemptListOutDto })
   listByMsg(
@@ -53,6 +55,7 @@ export class AttemptsController {
     return this.attempts.listByMsg(tenantId, appId, msgId, query);
   }
 
+  @PortalAccess('ViewBase')
   @Get('msg/:msgId/attempt/:attemptId')
   @ApiOkResponse({ type: MessageAttemptOutDto })
   get(
@@ -79,6 +82,7 @@ export class AttemptsController {
   }
 
   /** The endpoints the message was routed to, each with its delivery's status and next attempt. */
+  @PortalAccess('ViewBase')
   @Get('msg/:msgId/endpoint')
   @ApiOkResponse({ type: MessageEndpointListOutDto })
   listAttemptedDestinations(
@@ -91,6 +95,7 @@ export class AttemptsController {
   }
 
   /** The messages routed to the endpoint, each with its delivery's status and next attempt. */
+  @PortalAccess('ViewBase')
   @Get('endpoint/:endpointId/msg')
   @ApiOkResponse({ type: EndpointMessageListOutDto })
   listAttemptedMessages(
@@ -103,6 +108,7 @@ export class AttemptsController {
   }
 
   /** 202: one more attempt, trigger manual, is queued; 409 `endpoint_disabled` for a disabled endpoint. */
+  @PortalAccess('CreateAttempts')
   @Post('msg/:msgId/endpoint/:endpointId/resend')
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'The attempt is queued.' })

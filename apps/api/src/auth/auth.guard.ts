@@ -3,11 +3,22 @@ import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { ApiKeyRepository } from '@app/db';
-import { apiKeyHashKey, apiKeyMatches, apiKeyPrefix, DomainError } from '@app/domain';
-import { AUDIENCE, Audience, AuthenticatedRequest } from './auth.decorators';
+import { ApiKeyRepository, ApplicationRepository } from '@app/db';
+import {
+  apiKeyHashKey,
+  apiKeyMatches,
+  apiKeyPrefix,
+  DomainError,
+  hasCapability,
+  PortalCapability,
+} from '@app/domain';
+import { AUDIENCE, Audience, AuthenticatedRequest, PORTAL_CAPABILITY } from './auth.decorators';
+import { PortalSession, PortalTokenService } from './portal-token.service';
 
-/** Global guard: resolves who is calling from the bearer token and checks the route's audience. */
+/**
+ * Global guard: resolves who is calling from the bearer token and checks it against the route's audience
+ * and, for consumer-portal tokens, the route's application and required capability.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly adminDigest: Buffer;
@@ -16,6 +27,8 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyRepository,
+    private readonly applications: ApplicationRepository,
+    private readonly portalTokens: PortalTokenService,
     private readonly logger: PinoLogger,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -24,10 +37,8 @@ export class AuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const audience = this.reflector.getAllAndOverride<Audience | undefined>(AUDIENCE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const targets = [context.getHandler(), context.getClass()];
+    const audience = this.reflector.getAllAndOverride<Audience | undefined>(AUDIENCE, targets);
     if (audience === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerToken(request.headers.authorization);
@@ -36,7 +47,38 @@ export class AuthGuard implements CanActivate {
       if (token && timingSafeEqual(sha256(token), this.adminDigest)) return true;
       throw DomainError.unauthorized('Send the operator token as "Authorization: Bearer <ADMIN_TOKEN>".');
     }
-    if (audience === 'tenant') {
+    if (audience === 'tenant' || audience === 'portal') {
+      if (!token) throw DomainError.unauthorized('Send your API key as "Authorization: Bearer <key>".');
+      if (PortalTokenService.looksLikeToken(token)) {
+        const capability =
+          audience === 'portal'
+            ? undefined
+            : this.reflector.getAllAndOverride<PortalCapability | undefined>(PORTAL_CAPABILITY, targets);
+        const session = await this.portalTokens.verify(token);
+        if (audience === 'tenant' && !capability) {
+          throw new DomainError(
+            403,
+            'portal_token_not_allowed',
+            "Consumer-portal tokens cannot use this route; it needs the tenant's API key.",
+          );
+        }
+        await this.assertSameApplication(session, request);
+        if (capability && !hasCapability(session.capabilities, capability)) {
+          throw new DomainError(
+            403,
+            'missing_capability',
+            `This portal token lacks the ${capability} capability needed here.`,
+            { capability },
+          );
+        }
+        request.tenantId = session.tenantId;
+        request.portal = session;
+        this.logger.assign({ tenantId: session.tenantId, portalSession: session.tokenId });
+        return true;
+      }
+      if (audience === 'portal') {
+        throw DomainError.unauthorized('This route takes a consumer-portal token, not an API key.');
+      }
       request.tenantId = await this.resolveTenant(token);
       this.logger.assign({ tenantId: request.tenantId });
       return true;
@@ -45,8 +87,18 @@ export class AuthGuard implements CanActivate {
     throw new DomainError(403, 'forbidden', 'This route is not available.');
   }
 
-  private async resolveTenant(token: string | undefined): Promise<string> {
-    if (!token) throw DomainError.unauthorized('Send your API key as "Authorization: Bearer <key>".');
+  /**
+   * A portal token opens its own application only. The path may name the application by id or by uid; any
+   * other application, existing or not, is "not found", as another tenant's objects are.
+   */
+  private async assertSameApplication(session: PortalSession, request: AuthenticatedRequest): Promise<void> {
+    const appIdOrUid = (request.params as Record<string, string | undefined> | undefined)?.appId;
+    if (appIdOrUid === undefined || appIdOrUid === session.applicationId) return;
+    const app = await this.applications.findOptional(session.tenantId, appIdOrUid);
+    if (app?.id !== session.applicationId) throw DomainError.notFound('Application');
+  }
+
+  private async resolveTenant(token: string): Promise<string> {
     const prefix = apiKeyPrefix(token);
     if (prefix) {
       for (const candidate of await this.apiKeys.findActiveByPrefix(prefix)) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ArgumentMetadata } from '@nestjs/common';
 import { ValidationError } from '@app/domain';
 import { ApplicationInDto, ApplicationPatchDto } from '../applications/application.dto';
+import { AppPortalAccessInDto, ApplicationTokenExpireInDto } from '../auth/auth.dto';
 import { EventExampleInDto, RecoverInDto, ReplayInDto } from '../endpoints/endpoint-recovery.dto';
 import {
   EndpointHeadersInDto,
@@ -87,6 +88,13 @@ const ROUTES: [route: string, dto: Dto, v1: string | null, v2: string | null][] 
   ['POST …/endpoint/{id}/send-example', EventExampleInDto, 'eventExampleIn', 'eventExampleIn'],
   ['POST /app/{id}/msg', MessageInDto, 'messageIn', 'messageIn'],
   ['POST /app/{id}/msg/bulk-expunge', MessageBulkExpungeInDto, null, 'bulkExpungeContentsIn'],
+  ['POST /auth/app-portal-access/{id}', AppPortalAccessInDto, 'appPortalAccessIn', 'appPortalAccessIn'],
+  [
+    'POST /auth/app/{id}/expire-all',
+    ApplicationTokenExpireInDto,
+    'applicationTokenExpireIn',
+    'applicationTokenExpireIn',
+  ],
   [
     'POST /operational-webhook/endpoint',
     OperationalWebhookEndpointInDto,

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { TenantId, TenantOnly } from '../auth/auth.decorators';
+import { PortalAccess, TenantId, TenantOnly } from '../auth/auth.decorators';
 import { MessageOutDto } from '../messages/message.dto';
 import {
   BackgroundTaskOutDto,
@@ -24,6 +24,7 @@ export class EndpointRecoveryController {
   constructor(private readonly recovery: EndpointRecoveryService) {}
 
   /** Re-sends every failed delivery whose message was created in [since, until); at most 14 days back. */
+  @PortalAccess('CreateAttempts')
   @Post('recover')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: BackgroundTaskOutDto })
@@ -37,6 +38,7 @@ export class EndpointRecoveryController {
   }
 
   /** Sends the messages of [since, until) the endpoint never got, respecting its filters. */
+  @PortalAccess('CreateAttempts')
   @Post('replay-missing')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: BackgroundTaskOutDto })
@@ -50,6 +52,7 @@ export class EndpointRecoveryController {
   }
 
   /** Deliveries created in [since, until] by status (default: the last 28 days, the longest range). */
+  @PortalAccess('ViewBase')
   @Get('stats')
   @ApiOkResponse({ type: EndpointStatsOutDto })
   stats(
@@ -62,6 +65,7 @@ export class EndpointRecoveryController {
   }
 
   /** Sends an example message of the event type to this endpoint only. */
+  @PortalAccess('CreateAttempts')
   @Post('send-example')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: MessageOutDto })

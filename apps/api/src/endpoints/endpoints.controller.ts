@@ -7,7 +7,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { TenantId, TenantOnly } from '../auth/auth.decorators';
+import { Portal, PortalAccess, TenantId, TenantOnly } from '../auth/auth.decorators';
+import type { PortalSession } from '../auth/portal-token.service';
 import {
   EndpointHeadersInDto,
   EndpointHeadersOutDto,
@@ -32,6 +33,7 @@ export class EndpointsController {
   constructor(private readonly endpoints: EndpointsService) {}
 
   /** Newest first unless `order=ascending`. */
+  @PortalAccess('ViewBase')
   @Get()
   @ApiOkResponse({ type: EndpointListOutDto })
   list(@TenantId() tenantId: string, @Param('appId') appId: string, @Query() query: EndpointListQueryDto) {
@@ -39,12 +41,19 @@ export class EndpointsController {
   }
 
   /** Without `secret`, a new one is generated (recommended). */
+  @PortalAccess('ManageEndpoint')
   @Post()
   @ApiCreatedResponse({ type: EndpointOutDto })
-  create(@TenantId() tenantId: string, @Param('appId') appId: string, @Body() body: EndpointInDto) {
-    return this.endpoints.create(tenantId, appId, body);
+  create(
+    @TenantId() tenantId: string,
+    @Param('appId') appId: string,
+    @Body() body: EndpointInDto,
+    @Portal() portal: PortalSession | undefined,
+  ) {
+    return this.endpoints.create(tenantId, appId, body, portal);
   }
 
+  @PortalAccess('ViewBase')
   @Get(':endpointId')
   @ApiOkResponse({ type: EndpointOutDto })
   get(@TenantId() tenantId: string, @Param('appId') appId: string, @Param('endpointId') endpointId: string) {
@@ -52,6 +61,7 @@ export class EndpointsController {
   }
 
   /** 200 when replaced, 201 when created. */
+  @PortalAccess('ManageEndpoint')
   @Put(':endpointId')
   @ApiOkResponse({ type: EndpointOutDto })
   async update(
@@ -60,12 +70,14 @@ export class EndpointsController {
     @Param('endpointId') endpointId: string,
     @Body() body: EndpointUpdateDto,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Portal() portal: PortalSession | undefined,
   ) {
-    const { created, endpoint } = await this.endpoints.upsert(tenantId, appId, endpointId, body);
+    const { created, endpoint } = await this.endpoints.upsert(tenantId, appId, endpointId, body, portal);
     void reply.status(created ? 201 : 200);
     return endpoint;
   }
 
+  @PortalAccess('ManageEndpoint')
   @Patch(':endpointId')
   @ApiOkResponse({ type: EndpointOutDto })
   patch(
@@ -73,10 +85,12 @@ export class EndpointsController {
     @Param('appId') appId: string,
     @Param('endpointId') endpointId: string,
     @Body() body: EndpointPatchDto,
+    @Portal() portal: PortalSession | undefined,
   ) {
-    return this.endpoints.patch(tenantId, appId, endpointId, body);
+    return this.endpoints.patch(tenantId, appId, endpointId, body, portal);
   }
 
+  @PortalAccess('ManageEndpoint')
   @Delete(':endpointId')
   @HttpCode(204)
   @ApiNoContentResponse()
@@ -88,6 +102,7 @@ export class EndpointsController {
     await this.endpoints.delete(tenantId, appId, endpointId);
   }
 
+  @PortalAccess('ViewEndpointSecret')
   @Get(':endpointId/secret')
   @ApiOkResponse({ type: EndpointSecretOutDto })
   getSecret(
@@ -99,6 +114,7 @@ export class EndpointsController {
   }
 
   /** The replaced secret keeps signing alongside the new one for `gracePeriodSeconds` (default 24 h). */
+  @PortalAccess('ManageEndpointSecret')
   @Post(':endpointId/secret/rotate')
   @HttpCode(204)
   @ApiNoContentResponse()
@@ -112,6 +128,7 @@ export class EndpointsController {
   }
 
   /** Sensitive headers (authorization and the like) are listed by name in `sensitive`, never shown. */
+  @PortalAccess('ViewBase')
   @Get(':endpointId/headers')
   @ApiOkResponse({ type: EndpointHeadersOutDto })
   getHeaders(
@@ -122,6 +139,7 @@ export class EndpointsController {
     return this.endpoints.getHeaders(tenantId, appId, endpointId);
   }
 
+  @PortalAccess('ManageEndpoint')
   @Put(':endpointId/headers')
   @HttpCode(204)
   @ApiNoContentResponse()
@@ -134,6 +152,7 @@ export class EndpointsController {
     await this.endpoints.replaceHeaders(tenantId, appId, endpointId, body.headers);
   }
 
+  @PortalAccess('ManageEndpoint')
   @Patch(':endpointId/headers')
   @HttpCode(204)
   @ApiNoContentResponse()

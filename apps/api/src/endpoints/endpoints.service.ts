@@ -38,6 +38,14 @@ type EndpointReplacementIn = Omit<EndpointUpdateDto, 'version' | 'channels'> &
  */
 export type AppRef = string | { readonly operationalAppId: string };
 
+/**
+ * Which part of the event-type catalog the caller sees: a consumer-portal token sees the event types without
+ * feature flags and those with one of its flags, and may filter on those only. Undefined: the whole catalog.
+ */
+export interface CatalogView {
+  featureFlags: readonly string[];
+}
+
 export interface EndpointHeadersOut {
   headers: Record<string, string>;
   sensitive: string[];
@@ -68,10 +76,11 @@ export class EndpointsService {
     tenantId: string,
     appIdOrUid: AppRef,
     input: EndpointReplacementIn & Pick<EndpointInDto, 'headers' | 'secret'>,
+    catalog?: CatalogView,
   ): Promise<EndpointOut> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = { ...replacement(input), headers: input.headers ?? {} };
-    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const secret = input.secret ?? generateEndpointSecret();
     return toOut(await this.endpoints.create(tenantId, applicationId, data, secret));
   }
@@ -98,10 +107,11 @@ export class EndpointsService {
     appIdOrUid: AppRef,
     endpointIdOrUid: string,
     input: EndpointReplacementIn,
+    catalog?: CatalogView,
   ): Promise<{ created: boolean; endpoint: EndpointOut }> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = replacement(input);
-    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const existing = await this.endpoints.findOptional(tenantId, applicationId, endpointIdOrUid);
     if (existing) {
       const updated = await this.update(tenantId, applicationId, existing, data);
@@ -122,10 +132,11 @@ export class EndpointsService {
     appIdOrUid: AppRef,
     endpointIdOrUid: string,
     input: EndpointPatchDto,
+    catalog?: CatalogView,
   ): Promise<EndpointOut> {
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     const data = changes(input);
-    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField);
+    await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const updated = await this.update(tenantId, applicationId, endpoint, data);
     if (!input.secret) return toOut(updated);
     await this.endpoints.rotateSecret(tenantId, applicationId, endpoint.id, { secret: input.secret });
@@ -248,11 +259,12 @@ export class EndpointsService {
     appIdOrUid: AppRef,
     filterTypes: readonly string[] | undefined,
     field: FilterField,
+    catalog: CatalogView | undefined,
   ) {
     if (!filterTypes || filterTypes.length === 0) return;
     const live =
       typeof appIdOrUid === 'string'
-        ? await this.eventTypes.findLiveNames(tenantId, filterTypes)
+        ? await this.eventTypes.findLiveNames(tenantId, filterTypes, catalog?.featureFlags)
         : new Set<string>(OPERATIONAL_EVENT_TYPES);
     const missing = filterTypes.filter((name) => !live.has(name));
     if (missing.length > 0) {

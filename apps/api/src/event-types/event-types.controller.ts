@@ -7,7 +7,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { TenantId, TenantOnly } from '../auth/auth.decorators';
+import { Portal, PortalAccess, TenantId, TenantOnly } from '../auth/auth.decorators';
+import type { PortalSession } from '../auth/portal-token.service';
 import {
   EventTypeDeleteQueryDto,
   EventTypeInDto,
@@ -27,13 +28,22 @@ import { EventTypesService } from './event-types.service';
 export class EventTypesController {
   constructor(private readonly eventTypes: EventTypesService) {}
 
-  /** Archived event types are left out unless `include_archived=true`; schemas unless `with_content=true`. */
+  /**
+   * Archived event types are left out unless `include_archived=true`; schemas unless `with_content=true`. A
+   * consumer-portal token sees the event types without feature flags and those flagged with one of its own.
+   */
   @Get()
+  @PortalAccess('ViewBase')
   @ApiOkResponse({ type: EventTypeListOutDto })
-  list(@TenantId() tenantId: string, @Query() query: EventTypeListQueryDto) {
+  list(
+    @TenantId() tenantId: string,
+    @Query() query: EventTypeListQueryDto,
+    @Portal() portal: PortalSession | undefined,
+  ) {
     return this.eventTypes.list(tenantId, query, {
       includeArchived: query.include_archived,
       withContent: query.with_content,
+      featureFlags: portal?.featureFlags,
     });
   }
 
@@ -45,9 +55,14 @@ export class EventTypesController {
   }
 
   @Get(':eventTypeName')
+  @PortalAccess('ViewBase')
   @ApiOkResponse({ type: EventTypeOutDto })
-  get(@TenantId() tenantId: string, @Param() params: EventTypeNameParamDto) {
-    return this.eventTypes.get(tenantId, params.eventTypeName);
+  get(
+    @TenantId() tenantId: string,
+    @Param() params: EventTypeNameParamDto,
+    @Portal() portal: PortalSession | undefined,
+  ) {
+    return this.eventTypes.get(tenantId, params.eventTypeName, portal?.featureFlags);
   }
 
   /** 200 when replaced, 201 when created under this name. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventTypeData, EventTypeRecord, EventTypeRepository, mapPage, Page, PageQuery } from '@app/db';
+import { DomainError } from '@app/domain';
 import type { EventTypeInDto, EventTypePatchDto, EventTypeUpdateDto } from './event-type.dto';
 
 export interface EventTypeOut {
@@ -18,6 +19,8 @@ export interface EventTypeOut {
 export interface EventTypeListOptions {
   includeArchived?: boolean;
   withContent?: boolean;
+  /** A consumer-portal reader's feature flags; undefined for the tenant's key, which sees everything. */
+  featureFlags?: readonly string[];
 }
 
 @Injectable()
@@ -33,12 +36,20 @@ export class EventTypesService {
     const page = await this.eventTypes.list(tenantId, query, {
       includeArchived: options.includeArchived ?? false,
       withContent: options.withContent ?? false,
+      featureFlags: options.featureFlags,
     });
     return mapPage(page, toOut);
   }
 
-  async get(tenantId: string, name: string): Promise<EventTypeOut> {
-    return toOut(await this.eventTypes.find(tenantId, name));
+  /** With `featureFlags` (a portal reader), an event type flagged for others is not found. */
+  async get(tenantId: string, name: string, featureFlags?: readonly string[]): Promise<EventTypeOut> {
+    const record = await this.eventTypes.find(tenantId, name);
+    const hidden =
+      featureFlags !== undefined &&
+      record.featureFlags.length > 0 &&
+      !record.featureFlags.some((flag) => featureFlags.includes(flag));
+    if (hidden) throw DomainError.notFound('EventType');
+    return toOut(record);
   }
 
   async upsert(

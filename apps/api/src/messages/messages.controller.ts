@@ -7,7 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { TenantId, TenantOnly } from '../auth/auth.decorators';
+import { PortalAccess, TenantId, TenantOnly } from '../auth/auth.decorators';
 import {
   MessageBulkExpungeInDto,
   MessageBulkExpungeOutDto,
@@ -40,6 +40,7 @@ export class MessagesController {
     return this.messages.create(tenantId, appId, body, request.rawBody, query.with_content ?? true);
   }
 
+  @PortalAccess('ViewBase')
   @Get()
   @ApiOkResponse({ description: 'A page of messages, newest first.' })
   list(@TenantId() tenantId: string, @Param('appId') appId: string, @Query() query: MessageListQueryDto) {
@@ -61,6 +62,7 @@ export class MessagesController {
     return this.messages.expunge(tenantId, appId, body.ids);
   }
 
+  @PortalAccess('ViewBase')
   @Get(':msgId')
   @ApiOkResponse({ type: MessageOutDto })
   get(
