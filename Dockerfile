@@ -20,11 +20,13 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 
 # `npm run build` = prisma generate (client into node_modules/.prisma/client; scripts/prisma.mjs sets a
-# placeholder DATABASE_URL, nothing connects) + nest build (both apps into dist/).
+# placeholder DATABASE_URL, nothing connects) + nest build (both apps into dist/) + vite build (the web app
+# into dist/web, which the API serves).
 COPY . .
 RUN npm run build \
  && test -f dist/apps/api/src/main.js \
  && test -f dist/apps/worker/src/main.js \
+ && test -f dist/web/index.html \
  && test -f node_modules/.prisma/client/index.js
 
 # ---- runtime ---------------------------------------------------------------------------------------------

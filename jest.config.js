@@ -1,4 +1,5 @@
-/** Unit (*.spec.ts), integration (*.int-spec.ts) and end-to-end (test/e2e/*.e2e-spec.ts) tests.
+/** Unit (*.spec.ts), integration (*.int-spec.ts), end-to-end (test/e2e/*.e2e-spec.ts) and browser
+ * (test/browser/*.browser-spec.ts: Debian's chromium via playwright-core) tests.
  * `npm test` (scripts/test.mjs) starts PostgreSQL and Redis first and passes their URLs in the environment. */
 const swc = [
   '@swc/jest',
@@ -16,7 +17,7 @@ module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
   moduleFileExtensions: ['js', 'json', 'ts'],
-  testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
+  testRegex: '.*\\.(spec|int-spec|e2e-spec|browser-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
   transform: { '^.+\\.[tj]s$': swc },
   // ESM-only packages required from CommonJS: jose 6, and content-disposition 3 nested under @fastify/static 10.

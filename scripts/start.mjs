@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runOrThrow, tail, waitForReady } from './lib/processes.mjs';
+import { newestMtime, runOrThrow, tail, waitForReady } from './lib/processes.mjs';
 import { startServices } from './lib/services.mjs';
 import { supervise } from './lib/supervisor.mjs';
 
@@ -69,18 +69,6 @@ async function ensureDependencies() {
   await runOrThrow('npm', ['ci', '--no-audit', '--no-fund'], { inherit: true });
 }
 
-function newestMtime(entries) {
-  let newest = 0;
-  const visit = (p) => {
-    if (!fs.existsSync(p)) return;
-    const stat = fs.statSync(p);
-    if (stat.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
-    else newest = Math.max(newest, stat.mtimeMs);
-  };
-  entries.forEach(visit);
-  return newest;
-}
-
 /** Builds when the sources changed since the last build (a fresh clone always builds once). */
 async function ensureBuild(env) {
   const sources = newestMtime([
@@ -93,7 +81,7 @@ async function ensureBuild(env) {
   ]);
   const built = fs.existsSync(BUILD_STAMP) ? fs.statSync(BUILD_STAMP).mtimeMs : 0;
   if (built > sources) return;
-  log('building the API and the worker (npm run build)…');
+  log('building the API, the worker and the web app (npm run build)…');
   await runOrThrow('npm', ['run', 'build', '--silent'], { env });
   fs.writeFileSync(BUILD_STAMP, new Date().toISOString());
 }
@@ -142,6 +130,17 @@ async function ensureDemoTenant(url, adminToken, local) {
     throw new Error(`creating the demo tenant failed: ${res.status} ${await res.text()}`);
   const tenant = await res.json();
   return { id: tenant.id, apiKey: tenant.apiKey, created: true };
+}
+
+/** A consumer-portal link for the demo tenant's application `demo-app` (created on the fly), valid 7 days. */
+async function demoPortalLink(url, apiKey) {
+  const res = await fetch(`${url}/api/v1/auth/app-portal-access/demo-app`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ application: { name: 'Demo application' } }),
+  });
+  if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
+  return (await res.json()).url;
 }
 
 async function shutdown(code) {
@@ -217,12 +216,16 @@ async function main() {
 
   const demo = await ensureDemoTenant(url, adminToken, readLocalEnv());
   writeLocalEnv({ ...readLocalEnv(), DEMO_TENANT_ID: demo.id, DEMO_API_KEY: demo.apiKey });
+  const portalUrl = await demoPortalLink(url, demo.apiKey).catch(
+    (error) => `(not available: ${error.message})`,
+  );
 
   console.log(`
   Admin token    ${adminToken}
   Demo tenant    ${demo.id}${demo.created ? ' (created now)' : ''}
   Demo API key   ${demo.apiKey}
   API docs       ${url}/docs
+  Portal (demo)  ${portalUrl}
   Logs           ${LOG_DIR}/api.log, ${LOG_DIR}/worker.log
   Secrets        kept in ${LOCAL_ENV} (local development only)
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exitCodeFor, run } from './lib/processes.mjs';
+import { exitCodeFor, newestMtime, run } from './lib/processes.mjs';
 import { migrate, resetState, startServices } from './lib/services.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -92,7 +92,16 @@ async function main() {
   current = null;
   if (interrupted) return 130;
 
-  // (d) jest
+  // (d) the web app, which the API serves and the browser tests drive: built when its sources changed
+  const webIndex = path.join(root, 'dist/web/index.html');
+  const webBuilt = fs.existsSync(webIndex) ? fs.statSync(webIndex).mtimeMs : 0;
+  if (newestMtime([path.join(root, 'apps/web'), path.join(root, 'package-lock.json')]) > webBuilt) {
+    log('building the web app (npm run build:web)');
+    if ((await step('npm', ['run', 'build:web', '--silent'])) !== 0) fail('building the web app failed');
+  }
+  if (interrupted) return 130;
+
+  // (e) jest
   log(`jest ${jestArgs.join(' ')}`.trimEnd());
   return step(process.execPath, [path.join(root, 'node_modules/jest/bin/jest.js'), ...jestArgs], {
     env: {
@@ -114,7 +123,7 @@ try {
   if (!interrupted) console.error(`[test] ${bug ? err.stack : err.message}`);
   exitCode = 1;
 }
-// (e) always stop what we started (a signal handler may be doing it already).
+// (f) always stop what we started (a signal handler may be doing it already).
 if (!interrupted) {
   await stopServices();
   log(`done (exit ${exitCode})`);

@@ -229,3 +229,16 @@ export async function waitForReady(url, { timeoutMs = 90_000, children = [] } = 
     await sleep(200);
   }
 }
+
+/** The newest modification time (ms) of the files under the given paths; 0 when none exists. */
+export function newestMtime(paths) {
+  let newest = 0;
+  const visit = (p) => {
+    if (!fs.existsSync(p)) return;
+    const stat = fs.statSync(p);
+    if (stat.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
+    else newest = Math.max(newest, stat.mtimeMs);
+  };
+  paths.forEach(visit);
+  return newest;
+}

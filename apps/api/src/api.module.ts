@@ -19,6 +19,7 @@ import { OperationalWebhooksModule } from './operational-webhooks/operational-we
 import { MessagesModule } from './messages/messages.module';
 import { AttemptsModule } from './attempts/attempts.module';
 import { HealthController } from './health/health.controller';
+import { WebModule } from './web/web.module';
 
 @Module({})
 export class ApiModule {
@@ -39,6 +40,7 @@ export class ApiModule {
         OperationalWebhooksModule,
         MessagesModule,
         AttemptsModule,
+        WebModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -6,6 +9,7 @@ import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { ApiModule } from './api.module';
+import { webDistDir } from './web/web-files';
 
 /** Room for the message envelope (event type, channels, tags…) around the largest accepted payload. */
 const ENVELOPE_BYTES = 256 * 1024;
@@ -34,6 +38,19 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     void reply.header('x-request-id', request.id);
   });
   app.enableShutdownHooks();
+
+  // The web app's assets (content-hashed names, so cached for good); its pages come from WebController.
+  const assets = join(webDistDir(), 'assets');
+  if (existsSync(assets)) {
+    await app.register(fastifyStatic, {
+      root: assets,
+      prefix: '/web/assets/',
+      decorateReply: false,
+      index: false,
+      immutable: true,
+      maxAge: '365d',
+    });
+  }
 
   const document = SwaggerModule.createDocument(
     app,

@@ -1,0 +1,61 @@
+/** The Svix-shaped objects the portal reads (the fields it uses). */
+export interface Application {
+  id: string;
+  uid: string | null;
+  name: string;
+}
+
+export interface Endpoint {
+  id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  disabled: boolean;
+  filterTypes: string[] | null;
+  channels: string[] | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EventType {
+  name: string;
+  description: string;
+  deprecated: boolean;
+  archived: boolean;
+  groupName: string | null;
+}
+
+export interface Message {
+  id: string;
+  eventType: string;
+  eventId: string | null;
+  payload: unknown;
+  timestamp: string;
+}
+
+export interface Attempt {
+  id: string;
+  msgId: string;
+  endpointId: string;
+  url: string;
+  response: string;
+  responseStatusCode: number;
+  responseDurationMs: number;
+  statusText: string;
+  triggerType: number;
+  timestamp: string;
+  msg?: Message;
+}
+
+export interface Destination extends Endpoint {
+  statusText: string;
+  nextAttempt: string | null;
+}
+
+export interface EndpointStats {
+  success: number;
+  pending: number;
+  sending: number;
+  fail: number;
+  canceled: number;
+}
