@@ -19,9 +19,10 @@ module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   testRegex: '.*\\.(spec|int-spec|e2e-spec|browser-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/libs/sdk/dist/'],
   transform: { '^.+\\.[tj]s$': swc },
   // ESM-only packages required from CommonJS: jose 6, and content-disposition 3 nested under @fastify/static 10.
   transformIgnorePatterns: ['/node_modules/(?!(@fastify/static/node_modules/)?(jose|content-disposition)/)'],
-  moduleNameMapper: { '^@app/(config|db|delivery|domain|queue|testing)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: { '^@app/(config|db|delivery|domain|queue|sdk|testing)$': '<rootDir>/libs/$1/src' },
   testTimeout: 30000,
 };

@@ -1,0 +1,111 @@
+import { startApi, RunningApi } from '../../../test/support/running-api';
+import {
+  API_KEY_CREATED_FIELDS,
+  API_KEY_FIELDS,
+  HookrelayAdmin,
+  HookrelayClient,
+  HookrelayError,
+  PORTAL_ACCESS_FIELDS,
+  ROUTES,
+  TENANT_CREATED_FIELDS,
+  TENANT_FIELDS,
+  TENANT_SETTINGS_FIELDS,
+} from './client';
+
+interface OpenApi {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema?: any }> }> }>
+  >;
+  components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+}
+
+/** The SDK's hand-written types against the API's own OpenAPI document, then against the API itself. */
+describe('@hookrelay/sdk client', () => {
+  let api: RunningApi;
+  let doc: OpenApi;
+
+  beforeAll(async () => {
+    api = await startApi();
+    doc = (await api.anonymous.get('/docs-json')).body;
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  /** The property names of a route's documented response (its first 2xx with a schema). */
+  function responseFields(method: string, path: string): string[] {
+    const operation = doc.paths[path]?.[method.toLowerCase()];
+    if (!operation) throw new Error(`${method} ${path} is not in the document`);
+    for (const [status, response] of Object.entries(operation.responses)) {
+      const schema = status.startsWith('2') ? response.content?.['application/json']?.schema : undefined;
+      if (!schema) continue;
+      const ref: string | undefined = schema.$ref ?? schema.items?.$ref;
+      const resolved = ref ? doc.components.schemas[ref.split('/').pop()!] : schema;
+      return Object.keys(resolved?.properties ?? {}).sort();
+    }
+    throw new Error(`${method} ${path} documents no response schema`);
+  }
+
+  it('uses only routes the OpenAPI document has, with their methods', () => {
+    const missing = Object.entries(ROUTES)
+      .filter(([, [method, path]]) => !doc.paths[path]?.[method.toLowerCase()])
+      .map(([name, [method, path]]) => `${name}: ${method} ${path}`);
+    expect(missing).toEqual([]);
+  });
+
+  it('declares exactly the fields the document gives each admin and portal response', () => {
+    const cases: [string, string, readonly string[]][] = [
+      ...[ROUTES.createTenant].map(
+        ([m, p]) => [m, p, TENANT_CREATED_FIELDS] as [string, string, readonly string[]],
+      ),
+      [ROUTES.getTenant[0], ROUTES.getTenant[1], TENANT_FIELDS],
+      [ROUTES.getTenantSettings[0], ROUTES.getTenantSettings[1], TENANT_SETTINGS_FIELDS],
+      [ROUTES.updateTenantSettings[0], ROUTES.updateTenantSettings[1], TENANT_SETTINGS_FIELDS],
+      [ROUTES.createApiKey[0], ROUTES.createApiKey[1], API_KEY_CREATED_FIELDS],
+      [ROUTES.listApiKeys[0], ROUTES.listApiKeys[1], API_KEY_FIELDS],
+      [ROUTES.appPortalAccess[0], ROUTES.appPortalAccess[1], PORTAL_ACCESS_FIELDS],
+    ];
+    for (const [method, path, fields] of cases) {
+      expect([method, path, responseFields(method, path)]).toEqual([method, path, [...fields].sort()]);
+    }
+  });
+
+  it('drives the admin API: tenants, settings, API keys', async () => {
+    const admin = new HookrelayAdmin({ serverUrl: `${api.url}/`, token: api.config.adminToken });
+    const tenant = await admin.tenants.create({ name: 'From the SDK' });
+    expect(Object.keys(tenant).sort()).toEqual([...TENANT_CREATED_FIELDS].sort());
+    expect(await admin.tenants.get(tenant.id)).toEqual({
+      id: tenant.id,
+      name: 'From the SDK',
+      createdAt: tenant.createdAt,
+    });
+    expect((await admin.tenants.list({ limit: 250 })).data.map((t) => t.id)).toContain(tenant.id);
+    expect(await admin.tenants.updateSettings(tenant.id, { rejectUnknownEventTypes: true })).toEqual({
+      rejectUnknownEventTypes: true,
+    });
+    expect(await admin.tenants.settings(tenant.id)).toEqual({ rejectUnknownEventTypes: true });
+    const key = await admin.apiKeys.create(tenant.id, { name: 'ci' });
+    expect(key.key.startsWith(key.prefix)).toBe(true);
+    const keys = await admin.apiKeys.list(tenant.id);
+    expect(keys.data.map((k) => k.id)).toContain(key.id);
+    expect(keys.data.every((k) => !('key' in k))).toBe(true);
+
+    const client = new HookrelayClient({ serverUrl: api.url, token: key.key });
+    const app = await client.applications.create({ name: 'SDK app', uid: 'sdk-app' });
+    const portal = await client.portal.access('sdk-app', { capabilities: ['ViewBase'] });
+    expect(portal.url).toBe(`${api.url}/portal#token=${portal.token}`);
+    expect((await client.applications.get(app.id)).uid).toBe('sdk-app');
+
+    await admin.apiKeys.revoke(tenant.id, key.id);
+    const refused = await client.applications.list().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HookrelayError);
+    expect(refused).toMatchObject({ status: 401, code: 'unauthorized' });
+    await admin.tenants.delete(tenant.id);
+    await expect(admin.tenants.get(tenant.id)).rejects.toMatchObject({
+      status: 404,
+      code: 'tenant_not_found',
+    });
+  });
+});

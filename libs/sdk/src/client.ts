@@ -1,0 +1,334 @@
+/**
+ * A typed client for Hookrelay's own API: the operator API (`/admin/v1`) and the tenant routes the CLI and
+ * tools need. The Svix-compatible routes are also reachable with the official `svix` SDK; this client covers
+ * what it does not (tenants, API keys, settings) and the dashboard routes to come.
+ *
+ * The types are written by hand and kept honest by a test (client.int-spec.ts) that reads the API's OpenAPI
+ * document (`/docs-json`): every route in ROUTES must exist with its method, and every *_FIELDS list below
+ * must equal the documented properties of its response. Nothing generated is committed; nothing needs a
+ * generator at build time.
+ */
+
+export const ROUTES = {
+  createTenant: ['POST', '/admin/v1/tenants'],
+  listTenants: ['GET', '/admin/v1/tenants'],
+  getTenant: ['GET', '/admin/v1/tenants/{tenantId}'],
+  deleteTenant: ['DELETE', '/admin/v1/tenants/{tenantId}'],
+  getTenantSettings: ['GET', '/admin/v1/tenants/{tenantId}/settings'],
+  updateTenantSettings: ['PATCH', '/admin/v1/tenants/{tenantId}/settings'],
+  createApiKey: ['POST', '/admin/v1/tenants/{tenantId}/api-keys'],
+  listApiKeys: ['GET', '/admin/v1/tenants/{tenantId}/api-keys'],
+  revokeApiKey: ['DELETE', '/admin/v1/tenants/{tenantId}/api-keys/{keyId}'],
+  listApplications: ['GET', '/api/v1/app'],
+  createApplication: ['POST', '/api/v1/app'],
+  getApplication: ['GET', '/api/v1/app/{appId}'],
+  deleteApplication: ['DELETE', '/api/v1/app/{appId}'],
+  listEndpoints: ['GET', '/api/v1/app/{appId}/endpoint'],
+  createEndpoint: ['POST', '/api/v1/app/{appId}/endpoint'],
+  getEndpoint: ['GET', '/api/v1/app/{appId}/endpoint/{endpointId}'],
+  deleteEndpoint: ['DELETE', '/api/v1/app/{appId}/endpoint/{endpointId}'],
+  getEndpointSecret: ['GET', '/api/v1/app/{appId}/endpoint/{endpointId}/secret'],
+  listEventTypes: ['GET', '/api/v1/event-type'],
+  createEventType: ['POST', '/api/v1/event-type'],
+  createMessage: ['POST', '/api/v1/app/{appId}/msg'],
+  listMessages: ['GET', '/api/v1/app/{appId}/msg'],
+  listAttemptsByEndpoint: ['GET', '/api/v1/app/{appId}/attempt/endpoint/{endpointId}'],
+  appPortalAccess: ['POST', '/api/v1/auth/app-portal-access/{appId}'],
+  expireAllPortalTokens: ['POST', '/api/v1/auth/app/{appId}/expire-all'],
+} as const satisfies Record<string, readonly [Method, string]>;
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type RouteName = keyof typeof ROUTES;
+
+export interface Page<T> {
+  data: T[];
+  iterator: string | null;
+  prevIterator: string | null;
+  done: boolean;
+}
+
+export interface PageOptions {
+  limit?: number;
+  iterator?: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+export const TENANT_FIELDS = ['id', 'name', 'createdAt'] as const satisfies readonly (keyof Tenant)[];
+
+export interface TenantCreated extends Tenant {
+  /** The tenant's first API key, shown only here. */
+  apiKey: string;
+}
+export const TENANT_CREATED_FIELDS = [
+  ...TENANT_FIELDS,
+  'apiKey',
+] as const satisfies readonly (keyof TenantCreated)[];
+
+export interface TenantSettings {
+  rejectUnknownEventTypes: boolean;
+}
+export const TENANT_SETTINGS_FIELDS = [
+  'rejectUnknownEventTypes',
+] as const satisfies readonly (keyof TenantSettings)[];
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** The first characters of the key, to recognise it. */
+  prefix: string;
+  createdAt: string;
+}
+export const API_KEY_FIELDS = [
+  'id',
+  'name',
+  'prefix',
+  'createdAt',
+] as const satisfies readonly (keyof ApiKey)[];
+
+export interface ApiKeyCreated extends ApiKey {
+  /** The key itself, shown only here. */
+  key: string;
+}
+export const API_KEY_CREATED_FIELDS = [
+  ...API_KEY_FIELDS,
+  'key',
+] as const satisfies readonly (keyof ApiKeyCreated)[];
+
+export interface Application {
+  id: string;
+  uid: string | null;
+  name: string;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Endpoint {
+  id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  disabled: boolean;
+  eventTypes: string[] | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EventType {
+  name: string;
+  description: string;
+  archived: boolean;
+  deprecated: boolean;
+}
+
+export interface Message {
+  id: string;
+  eventType: string;
+  eventId: string | null;
+  payload: unknown;
+  timestamp: string;
+}
+
+export interface MessageAttempt {
+  id: string;
+  msgId: string;
+  endpointId: string;
+  url: string;
+  response: string;
+  responseStatusCode: number;
+  responseDurationMs: number;
+  statusText: 'success' | 'pending' | 'fail' | 'sending' | 'canceled';
+  triggerType: number;
+  timestamp: string;
+  msg?: Message;
+}
+
+export interface PortalAccess {
+  url: string;
+  token: string;
+}
+export const PORTAL_ACCESS_FIELDS = ['url', 'token'] as const satisfies readonly (keyof PortalAccess)[];
+
+/** A refusal from the API: its HTTP status and Hookrelay's stable `code` and `detail`. */
+export class HookrelayError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: unknown,
+    readonly body: unknown,
+  ) {
+    super(`${status} ${code}: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`);
+    this.name = 'HookrelayError';
+  }
+}
+
+export interface ClientOptions {
+  /** Where Hookrelay runs, e.g. `https://hooks.example.com` (no trailing slash needed). */
+  serverUrl: string;
+  /** The operator token (admin API) or a tenant API key. */
+  token: string;
+  /** A fetch implementation (tests, proxies); the global one by default. */
+  fetch?: typeof fetch;
+}
+
+/** The transport every client shares: JSON in and out, bearer token, errors as HookrelayError. */
+export class HookrelayTransport {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: ClientOptions) {
+    this.base = options.serverUrl.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  async call<T>(
+    route: RouteName,
+    params: Record<string, string> = {},
+    init: { body?: unknown; query?: Record<string, string | number | boolean | undefined> } = {},
+  ): Promise<T> {
+    const [method, template] = ROUTES[route];
+    const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = params[name];
+      if (value === undefined) throw new TypeError(`${route} needs ${name}`);
+      return encodeURIComponent(value);
+    });
+    const url = new URL(this.base + path);
+    for (const [key, value] of Object.entries(init.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const response = await this.fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.options.token}`,
+        accept: 'application/json',
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      body = text;
+    }
+    if (!response.ok) {
+      const object = (typeof body === 'object' && body !== null ? body : {}) as {
+        code?: unknown;
+        detail?: unknown;
+      };
+      throw new HookrelayError(
+        response.status,
+        typeof object.code === 'string' ? object.code : `http_${response.status}`,
+        object.detail ?? text,
+        body,
+      );
+    }
+    return body as T;
+  }
+}
+
+const page = (options: PageOptions = {}) => ({ query: { limit: options.limit, iterator: options.iterator } });
+
+/** The operator API (`/admin/v1`), with ADMIN_TOKEN. */
+export class HookrelayAdmin {
+  private readonly http: HookrelayTransport;
+
+  constructor(options: ClientOptions) {
+    this.http = new HookrelayTransport(options);
+  }
+
+  readonly tenants = {
+    create: (input: { name: string }) => this.http.call<TenantCreated>('createTenant', {}, { body: input }),
+    list: (options?: PageOptions) => this.http.call<Page<Tenant>>('listTenants', {}, page(options)),
+    get: (tenantId: string) => this.http.call<Tenant>('getTenant', { tenantId }),
+    delete: (tenantId: string) => this.http.call<void>('deleteTenant', { tenantId }),
+    settings: (tenantId: string) => this.http.call<TenantSettings>('getTenantSettings', { tenantId }),
+    updateSettings: (tenantId: string, input: Partial<TenantSettings>) =>
+      this.http.call<TenantSettings>('updateTenantSettings', { tenantId }, { body: input }),
+  };
+
+  readonly apiKeys = {
+    create: (tenantId: string, input: { name?: string } = {}) =>
+      this.http.call<ApiKeyCreated>('createApiKey', { tenantId }, { body: input }),
+    list: (tenantId: string, options?: PageOptions) =>
+      this.http.call<Page<ApiKey>>('listApiKeys', { tenantId }, page(options)),
+    revoke: (tenantId: string, keyId: string) => this.http.call<void>('revokeApiKey', { tenantId, keyId }),
+  };
+}
+
+/** A tenant's routes that tools need most, with a tenant API key. */
+export class HookrelayClient {
+  private readonly http: HookrelayTransport;
+
+  constructor(options: ClientOptions) {
+    this.http = new HookrelayTransport(options);
+  }
+
+  readonly applications = {
+    list: (options?: PageOptions) => this.http.call<Page<Application>>('listApplications', {}, page(options)),
+    create: (input: { name: string; uid?: string; metadata?: Record<string, string> }) =>
+      this.http.call<Application>('createApplication', {}, { body: input }),
+    get: (appId: string) => this.http.call<Application>('getApplication', { appId }),
+    delete: (appId: string) => this.http.call<void>('deleteApplication', { appId }),
+  };
+
+  readonly endpoints = {
+    list: (appId: string, options?: PageOptions) =>
+      this.http.call<Page<Endpoint>>('listEndpoints', { appId }, page(options)),
+    create: (
+      appId: string,
+      input: {
+        url: string;
+        description?: string;
+        eventTypes?: string[] | null;
+        uid?: string;
+        metadata?: Record<string, string>;
+      },
+    ) => this.http.call<Endpoint>('createEndpoint', { appId }, { body: input }),
+    get: (appId: string, endpointId: string) =>
+      this.http.call<Endpoint>('getEndpoint', { appId, endpointId }),
+    delete: (appId: string, endpointId: string) =>
+      this.http.call<void>('deleteEndpoint', { appId, endpointId }),
+    secret: (appId: string, endpointId: string) =>
+      this.http.call<{ key: string }>('getEndpointSecret', { appId, endpointId }),
+  };
+
+  readonly eventTypes = {
+    list: (options?: PageOptions) => this.http.call<Page<EventType>>('listEventTypes', {}, page(options)),
+    create: (input: { name: string; description: string }) =>
+      this.http.call<EventType>('createEventType', {}, { body: input }),
+  };
+
+  readonly messages = {
+    create: (
+      appId: string,
+      input: { eventType: string; payload: unknown; eventId?: string; tags?: string[] },
+    ) => this.http.call<Message>('createMessage', { appId }, { body: input }),
+    list: (appId: string, options?: PageOptions) =>
+      this.http.call<Page<Message>>('listMessages', { appId }, page(options)),
+  };
+
+  readonly attempts = {
+    /** Newest first; pass `iterator` from a previous page's `prevIterator` to get only newer ones. */
+    listByEndpoint: (appId: string, endpointId: string, options: PageOptions & { withMsg?: boolean } = {}) =>
+      this.http.call<Page<MessageAttempt>>(
+        'listAttemptsByEndpoint',
+        { appId, endpointId },
+        { query: { limit: options.limit, iterator: options.iterator, with_msg: options.withMsg } },
+      ),
+  };
+
+  readonly portal = {
+    access: (
+      appId: string,
+      input: { capabilities?: string[]; expiry?: number; sessionId?: string; featureFlags?: string[] } = {},
+    ) => this.http.call<PortalAccess>('appPortalAccess', { appId }, { body: input }),
+    expireAll: (appId: string, input: { sessionIds?: string[]; expiry?: number } = {}) =>
+      this.http.call<void>('expireAllPortalTokens', { appId }, { body: input }),
+  };
+}
