@@ -87,6 +87,22 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI is a client program reading its own settings (HOOKRELAY_URL, …), in this one file.
+    files: ['apps/cli/src/environment.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['apps/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictedImports([
+        {
+          group: ['**/api/**', '**/worker/**', '@prisma/*'],
+          message: 'The CLI talks to Hookrelay over HTTP only.',
+        },
+      ]),
+    },
+  },
+  {
     // The web app runs in browsers: their globals, and no Node-only rules (it has no process.env anyway).
     files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx', 'apps/web/**/*.mts'],
     languageOptions: { globals: { ...globals.browser } },

@@ -100,6 +100,18 @@ async function main() {
     if ((await step('npm', ['run', 'build:web', '--silent'])) !== 0) fail('building the web app failed');
   }
   if (interrupted) return 130;
+  // The CLI's tests run it as a real process: `node dist/apps/cli/src/main.js` (nest build compiles every app).
+  const cliMain = path.join(root, 'dist/apps/cli/src/main.js');
+  const cliBuilt = fs.existsSync(cliMain) ? fs.statSync(cliMain).mtimeMs : 0;
+  const cliSources = ['apps/cli', 'libs/sdk/src', 'tsconfig.json', 'tsconfig.build.json'].map((p) =>
+    path.join(root, p),
+  );
+  if (newestMtime(cliSources) > cliBuilt) {
+    log('building the apps for the CLI tests (nest build)');
+    const nest = path.join(root, 'node_modules/@nestjs/cli/bin/nest.js');
+    if ((await step(process.execPath, [nest, 'build', 'api'])) !== 0) fail('building the CLI failed');
+  }
+  if (interrupted) return 130;
 
   // (e) jest
   log(`jest ${jestArgs.join(' ')}`.trimEnd());

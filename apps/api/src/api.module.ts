@@ -20,6 +20,7 @@ import { MessagesModule } from './messages/messages.module';
 import { AttemptsModule } from './attempts/attempts.module';
 import { HealthController } from './health/health.controller';
 import { WebModule } from './web/web.module';
+import { RelayModule } from './relay/relay.module';
 
 @Module({})
 export class ApiModule {
@@ -41,6 +42,7 @@ export class ApiModule {
         MessagesModule,
         AttemptsModule,
         WebModule,
+        RelayModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -3,17 +3,11 @@ import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { ApiKeyRepository, ApplicationRepository } from '@app/db';
-import {
-  apiKeyHashKey,
-  apiKeyMatches,
-  apiKeyPrefix,
-  DomainError,
-  hasCapability,
-  PortalCapability,
-} from '@app/domain';
+import { ApplicationRepository } from '@app/db';
+import { DomainError, hasCapability, PortalCapability } from '@app/domain';
 import { AUDIENCE, Audience, AuthenticatedRequest, PORTAL_CAPABILITY } from './auth.decorators';
 import { PortalSession, PortalTokenService } from './portal-token.service';
+import { bearerToken, TenantKeys } from './tenant-keys.service';
 
 /**
  * Global guard: resolves who is calling from the bearer token and checks it against the route's audience
@@ -22,18 +16,16 @@ import { PortalSession, PortalTokenService } from './portal-token.service';
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly adminDigest: Buffer;
-  private readonly hashKey: Buffer;
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly apiKeys: ApiKeyRepository,
+    private readonly tenantKeys: TenantKeys,
     private readonly applications: ApplicationRepository,
     private readonly portalTokens: PortalTokenService,
     private readonly logger: PinoLogger,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.adminDigest = sha256(config.adminToken);
-    this.hashKey = apiKeyHashKey(config.encryptionKey);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -79,7 +71,7 @@ export class AuthGuard implements CanActivate {
       if (audience === 'portal') {
         throw DomainError.unauthorized('This route takes a consumer-portal token, not an API key.');
       }
-      request.tenantId = await this.resolveTenant(token);
+      request.tenantId = await this.tenantKeys.resolve(token);
       this.logger.assign({ tenantId: request.tenantId });
       return true;
     }
@@ -97,21 +89,6 @@ export class AuthGuard implements CanActivate {
     const app = await this.applications.findOptional(session.tenantId, appIdOrUid);
     if (app?.id !== session.applicationId) throw DomainError.notFound('Application');
   }
-
-  private async resolveTenant(token: string): Promise<string> {
-    const prefix = apiKeyPrefix(token);
-    if (prefix) {
-      for (const candidate of await this.apiKeys.findActiveByPrefix(prefix)) {
-        if (apiKeyMatches(this.hashKey, token, candidate.hash)) return candidate.tenantId;
-      }
-    }
-    throw DomainError.unauthorized('The API key is invalid or has been revoked.');
-  }
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1];
 }
 
 function sha256(text: string): Buffer {
