@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
+import { startApi } from '../support/running-api';
 
 jest.setTimeout(60_000);
 
@@ -279,6 +280,31 @@ describe('hookrelay CLI', () => {
     });
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout.trim().split('\n').pop()!)).toMatchObject({ status: 401 });
+  });
+
+  it('listen: works when the CLI is connected to another API process than the one the engine posts to', async () => {
+    // Same database, Redis and PUBLIC_URL: two instances behind one address. The CLI's socket is on the second;
+    // the engine posts to PUBLIC_URL (the first), which hands the request over through Redis.
+    const second = await startApi(world.config);
+    try {
+      const local = await world.receiver(() => ({ status: 200, body: 'via the bus' }));
+      const listen = start(['listen', local.url, '--app', 'cli-app', '--url', second.url]);
+      const ready = await listen.line('ready', (e) => e.type === 'ready');
+      const endpoint = (await json(['endpoints', 'list', 'cli-app'])).data.find(
+        (e: any) => e.id === ready.endpointId,
+      );
+      expect(endpoint.url.startsWith(world.api.url)).toBe(true);
+      const msg = await json(['send', 'cli-app', 'invoice.paid', '{"hop":2}']);
+      await local.waitForRequests(1);
+      const rows = await waitFor('the attempt row', async () => {
+        const found = await world.attemptsOf(msg.id, ready.endpointId);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(rows.map((a) => [a.responseStatusCode, a.response])).toEqual([[200, 'via the bus']]);
+      expect(await listen.stop()).toBe(0);
+    } finally {
+      await second.close();
+    }
   });
 
   it('says what is missing, with exit code 2', async () => {

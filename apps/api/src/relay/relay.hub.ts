@@ -7,6 +7,7 @@ import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { DomainError } from '@app/domain';
 import { bearerToken, TenantKeys } from '../auth/tenant-keys.service';
+import { RelayBus } from './relay.bus';
 import {
   MAX_RELAYED_RESPONSE_BYTES,
   RELAY_INBOUND_PATH,
@@ -36,7 +37,7 @@ const PING_MS = 25_000;
  * the endpoint it registers points at `PUBLIC_URL/api/v1/relay/in/<token>`. The delivery engine posts there
  * like to any endpoint; this process holds the request open, passes it down the socket, and answers with
  * what the CLI's local server answered (or 503 when no CLI is connected, 504 when it did not answer in time).
- * Connections live in this process only: see docs/cli.md for several API instances.
+ * The socket lives in one API process; RelayBus carries requests that reach another one (docs/cli.md).
  */
 @Injectable()
 export class RelayHub implements OnModuleInit, OnApplicationShutdown {
@@ -48,6 +49,7 @@ export class RelayHub implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly tenantKeys: TenantKeys,
+    private readonly bus: RelayBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -73,32 +75,30 @@ export class RelayHub implements OnModuleInit, OnApplicationShutdown {
     this.wss.close();
   }
 
-  /** Passes a delivery down to the CLI listening on `token` and waits for its local server's answer. */
+  /**
+   * Passes a delivery down to the CLI listening on `token` (on this process, or through the bus on another)
+   * and waits for its local server's answer.
+   */
   async forward(token: string, headers: Record<string, string>, body: Buffer): Promise<RelayedResponse> {
-    const listener = RELAY_TOKEN.test(token) ? this.listeners.get(token) : undefined;
-    if (!listener || listener.socket.readyState !== WebSocket.OPEN) {
-      throw new DomainError(
-        503,
-        'relay_not_connected',
-        'No `hookrelay listen` is connected for this endpoint right now; the delivery will be retried.',
-      );
-    }
-    const id = randomUUID();
+    const notConnected = new DomainError(
+      503,
+      'relay_not_connected',
+      'No `hookrelay listen` is connected for this endpoint right now; the delivery will be retried.',
+    );
+    if (!RELAY_TOKEN.test(token)) throw notConnected;
+    const request: RelayRequest = {
+      type: 'request',
+      id: randomUUID(),
+      headers,
+      body: body.toString('base64'),
+    };
     // Answer before the worker's own deadline, so the attempt records why.
     const waitMs = Math.max(this.config.delivery.timeoutMs - 1000, 1000);
-    const response = await new Promise<RelayResponse | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        listener.pending.delete(id);
-        resolve(undefined);
-      }, waitMs);
-      listener.pending.set(id, (answer) => {
-        clearTimeout(timer);
-        listener.pending.delete(id);
-        resolve(answer);
-      });
-      const message: RelayRequest = { type: 'request', id, headers, body: body.toString('base64') };
-      listener.socket.send(JSON.stringify(message));
-    });
+    const listener = this.listeners.get(token);
+    const response = listener
+      ? await this.ask(listener, request, waitMs)
+      : await this.bus.request(token, request, waitMs);
+    if (response === 'absent') throw notConnected;
     if (!response) {
       return {
         status: 504,
@@ -117,6 +117,23 @@ export class RelayHub implements OnModuleInit, OnApplicationShutdown {
       contentType: typeof contentType === 'string' ? contentType : undefined,
       body: bytes.subarray(0, MAX_RELAYED_RESPONSE_BYTES),
     };
+  }
+
+  /** One request down one socket of this process; undefined when no answer came in time. */
+  private ask(listener: Listener, request: RelayRequest, waitMs: number): Promise<RelayResponse | undefined> {
+    if (listener.socket.readyState !== WebSocket.OPEN) return Promise.resolve(undefined);
+    return new Promise<RelayResponse | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        listener.pending.delete(request.id);
+        resolve(undefined);
+      }, waitMs);
+      listener.pending.set(request.id, (answer) => {
+        clearTimeout(timer);
+        listener.pending.delete(request.id);
+        resolve(answer);
+      });
+      listener.socket.send(JSON.stringify(request));
+    });
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -157,10 +174,17 @@ export class RelayHub implements OnModuleInit, OnApplicationShutdown {
         listener.pending.get(message.id)?.(message);
     });
     socket.on('close', () => {
-      if (this.listeners.get(token) === listener) this.listeners.delete(token);
+      if (this.listeners.get(token) === listener) {
+        this.listeners.delete(token);
+        void this.bus.unserve(token);
+      }
       for (const settle of listener.pending.values()) settle(undefined);
     });
     socket.on('error', (error) => this.logger.warn({ err: error }, 'relay socket error'));
+    // Deliveries that reach another API process come here through the bus.
+    void this.bus.serve(token, (request) =>
+      this.ask(listener, request, Math.max(this.config.delivery.timeoutMs - 1500, 1000)),
+    );
     const publicUrl = this.config.http.publicUrl.replace(/\/+$/, '');
     const ready: RelayReady = { type: 'ready', url: `${publicUrl}${RELAY_INBOUND_PATH}/${token}` };
     socket.send(JSON.stringify(ready));
