@@ -180,6 +180,30 @@ describe('consumer portal in Chromium', () => {
     await page.close();
   });
 
+  it('can be used with the keyboard alone', async () => {
+    const page = await browser.newPage();
+    await page.goto(await portalLink());
+    await page.getByRole('heading', { name: 'Endpoints', exact: true }).waitFor();
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    // The first Tab offers to skip the navigation; then Tab reaches every control in order.
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Skip to content');
+    const order: string[] = [];
+    for (let i = 0; i < 12 && !order.includes('Add endpoint'); i++) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    expect(order.slice(0, 4)).toEqual(['Endpoints', 'Messages', 'Event types', 'Sign out']);
+    expect(order).toContain('Add endpoint');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Add endpoint' }).waitFor();
+    await page.getByLabel('Endpoint URL').focus();
+    await page.keyboard.type('https://example.com/keyboard');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'https://example.com/keyboard' }).waitFor();
+    await page.close();
+  });
+
   it('is readable and usable at phone width', async () => {
     const page = await browser.newPage({ width: 375, height: 740 });
     await page.goto(await portalLink());

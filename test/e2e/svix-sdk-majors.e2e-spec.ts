@@ -118,6 +118,20 @@ describe.each([
     expect(output.checks).toHaveLength(major === '2.x' ? 10 : 8);
     expect(run.code).toBe(0);
   });
+
+  it('opens the consumer portal: tokens as the SDK key, capabilities, scope, expire-all and logout', async () => {
+    const tenant = await world.api.newTenant(`svix ${major} portal`);
+    const run = await runScenario('portal.mjs', {
+      SVIX_PACKAGE: svixPackage,
+      HOOKRELAY_URL: world.api.url,
+      HOOKRELAY_KEY: tenant.apiKey,
+    });
+    const output = lastJsonLine<ScenarioOutput>(run.out);
+    expect({ error: output.error, stderr: run.err }).toEqual({ error: undefined, stderr: '' });
+    expect(output.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(output.checks).toHaveLength(10);
+    expect(run.code).toBe(0);
+  });
 });
 
 function lastJsonLine<T>(stdout: string): T {
