@@ -204,6 +204,25 @@ describe('consumer portal in Chromium', () => {
     await page.close();
   });
 
+  it("takes the tenant's look from the link: theme, accent colour and title", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${await portalLink()}&theme=dark&accent=%23e11d48&brand=Acme%20Webhooks`);
+    await page.getByRole('heading', { name: 'Endpoints', exact: true }).waitFor();
+    await page.getByText('Acme Webhooks').waitFor();
+    const colours = await page.evaluate(() => ({
+      page: getComputedStyle(document.documentElement).backgroundColor,
+      link: getComputedStyle(document.querySelector('nav a')!).borderBottomColor,
+    }));
+    expect(colours).toEqual({ page: 'rgb(17, 20, 24)', link: 'rgb(225, 29, 72)' });
+    expect(page.url()).not.toContain('token=');
+    // The look survives a reload, like the token.
+    await page.reload();
+    await page.getByText('Acme Webhooks').waitFor();
+    await screenshot(page, 'portal-branded-dark');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.close();
+  });
+
   it('is readable and usable at phone width', async () => {
     const page = await browser.newPage({ width: 375, height: 740 });
     await page.goto(await portalLink());

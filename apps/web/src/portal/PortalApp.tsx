@@ -4,7 +4,7 @@ import { href, navigate, useRoute } from '../shared/router';
 import { ErrorPanel } from '../shared/ui';
 import { useResource } from '../shared/use-resource';
 import { appPath, Portal, PortalContext, usePortal } from './context';
-import { allows, forgetToken, readClaims, takeToken } from './session';
+import { allows, applyLook, forgetToken, portalLook, readClaims, takeToken } from './session';
 import type { Application } from './types';
 import { EndpointsPage } from './EndpointsPage';
 import { EndpointForm } from './EndpointForm';
@@ -24,6 +24,11 @@ export function PortalApp() {
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+  const look = useMemo(() => {
+    const current = portalLook();
+    applyLook(current);
+    return current;
+  }, [token]);
   const portal = useMemo<Portal | undefined>(() => {
     const claims = token ? readClaims(token) : undefined;
     if (!token || !claims) return undefined;
@@ -65,6 +70,7 @@ export function PortalApp() {
   return (
     <PortalContext.Provider value={portal}>
       <PortalShell
+        brand={look.brand}
         onLogout={() => {
           void portal.api.post('/api/v1/auth/logout').catch(() => undefined);
           forgetToken();
@@ -86,7 +92,7 @@ function Shell({ children, title }: { children: React.ReactNode; title?: string 
   );
 }
 
-function PortalShell({ onLogout }: { onLogout: () => void }) {
+function PortalShell({ onLogout, brand }: { onLogout: () => void; brand?: string }) {
   const route = useRoute();
   const portal = usePortal();
   const app = useResource(`app:${portal.appId}`, () => portal.api.get<Application>(appPath(portal)));
@@ -111,7 +117,10 @@ function PortalShell({ onLogout }: { onLogout: () => void }) {
         Skip to content
       </a>
       <header className="topbar">
-        <p className="brand">Webhooks{app.data ? <span className="muted"> · {app.data.name}</span> : null}</p>
+        <p className="brand">
+          {brand ?? 'Webhooks'}
+          {app.data ? <span className="muted"> · {app.data.name}</span> : null}
+        </p>
         <nav aria-label="Sections">
           <a href={href('endpoints')} aria-current={section === 'endpoints' ? 'page' : undefined}>
             Endpoints
