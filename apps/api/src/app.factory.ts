@@ -58,7 +58,16 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       .setTitle('Hookrelay API')
       .setDescription('Svix-compatible webhook delivery API (`/api/v1`) and the operator API (`/admin/v1`).')
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Tenant API key' }, 'tenant')
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'Tenant API key; on routes open to the consumer portal also a portal token (app-portal-access), ' +
+            'limited to its application and capabilities',
+        },
+        'tenant',
+      )
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
       .build(),
   );
