@@ -18,6 +18,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Hold the response this long (to provoke timeouts). */
   delayMs?: number;
+  /** Hold the response until this settles (a test decides when the receiver answers). */
+  until?: Promise<unknown>;
 }
 
 /** Decides the reply to the n-th request (0-based). */
@@ -29,6 +31,9 @@ export type Responder = (request: ReceivedWebhook, index: number) => Reply;
  */
 export class TestReceiver {
   readonly received: ReceivedWebhook[] = [];
+  /** Requests received and not answered yet, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   private server?: Server;
   private responder: Responder = () => ({ status: 204 });
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -89,11 +94,16 @@ export class TestReceiver {
           body: Buffer.concat(chunks).toString('utf8'),
         };
         const index = this.received.push(request) - 1;
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        // Answered, or given up by the client (a timeout): no longer in flight.
+        res.once('close', () => this.inFlight--);
         const reply = this.responder(request, index);
         const send = () => {
+          if (res.destroyed) return;
           res.writeHead(reply.status, reply.headers ?? {});
           res.end(reply.body ?? '');
         };
+        if (reply.until) return void reply.until.then(send, send);
         if (!reply.delayMs) return send();
         const timer = setTimeout(() => {
           this.timers.delete(timer);
