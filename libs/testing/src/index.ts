@@ -3,3 +3,4 @@ export * from './wait-for';
 export * from './http-client';
 export * from './test-receiver';
 export * from './svix-error';
+export * from './stub-dns-server';
