@@ -1,4 +1,4 @@
-import { PrismaService } from '@app/db';
+import { EndpointRepository, PrismaService } from '@app/db';
 import { testConfig, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
@@ -111,5 +111,23 @@ describe('flow control (e2e)', () => {
     open();
     await settled(app.id, 4);
     expect(await prisma.deliveryAttempt.count({ where: { delivery: { applicationId: app.id } } })).toBe(4);
+  });
+
+  it('reads throttle rates from a cache that an endpoint or application update evicts in the worker', async () => {
+    const rates = world.worker.get(EndpointRepository);
+    const { tenant, svix, app } = await world.tenantWithApp('rates');
+    const endpoint = await svix.endpoint.create(app.id, { url: 'https://example.com/hook', throttleRate: 3 });
+    expect(await rates.findThrottleRates(tenant.id, app.id, endpoint.id)).toEqual({
+      endpoint: 3,
+      application: null,
+    });
+
+    await svix.endpoint.patch(app.id, endpoint.id, { throttleRate: 7 });
+    await svix.application.patch(app.id, { throttleRate: 11 });
+    // The cached entry lives 30 s; the API's writes evict it in the worker through PostgreSQL NOTIFY.
+    await waitFor('the worker to read the new rates', async () => {
+      const now = await rates.findThrottleRates(tenant.id, app.id, endpoint.id);
+      return now.endpoint === 7 && now.application === 11;
+    });
   });
 });
