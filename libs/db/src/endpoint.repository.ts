@@ -53,6 +53,12 @@ export interface EndpointRouting {
   disabled: boolean;
 }
 
+/** The throttles a delivery to an endpoint obeys (messages per second; null means none). */
+export interface ThrottleRates {
+  endpoint: number | null;
+  application: number | null;
+}
+
 export interface SecretRotation {
   /** The new plain `whsec_…` secret. */
   secret: string;
@@ -265,6 +271,32 @@ export class EndpointRepository {
           [tenantId, applicationId],
         );
         return rows.map((row) => ({ ...row, eventTypes: row.filterTypes }));
+      },
+    );
+  }
+
+  /**
+   * The endpoint's and its application's `throttleRate`, read by flow control before every attempt, so cached:
+   * an endpoint write evicts it through `routingChanged` (every endpoint write calls it), an application
+   * update or delete through `app:<id>`, a tenant purge through `tenant:<id>`. An endpoint that no longer
+   * exists has no throttle (its attempt cancels the delivery).
+   */
+  async findThrottleRates(
+    tenantId: string,
+    applicationId: string,
+    endpointId: string,
+  ): Promise<ThrottleRates> {
+    return this.cache.get(
+      `throttle:${tenantId}:${endpointId}`,
+      () => [`tenant:${tenantId}`, `app:${applicationId}`, `endpoints:${applicationId}`],
+      async () => {
+        const [row] = await this.sql.query<{ endpoint: number | null; application: number | null }>(
+          `SELECT e.throttle_rate AS endpoint, a.throttle_rate AS application
+             FROM endpoints e JOIN applications a ON a.id = e.application_id AND a.tenant_id = e.tenant_id
+            WHERE e.tenant_id = $1 AND e.application_id = $2 AND e.id = $3`,
+          [tenantId, applicationId, endpointId],
+        );
+        return row ?? { endpoint: null, application: null };
       },
     );
   }

@@ -10,3 +10,4 @@ export * from './event-matching';
 export * from './ssrf';
 export * from './json-member';
 export * from './delivery-outcome';
+export * from './flow-control';

@@ -1,0 +1,135 @@
+/**
+ * The two Redis scripts of flow control (FlowControlService). Their arithmetic is `libs/domain`'s
+ * flow-control.ts, line for line; a change here is a change there. Times are milliseconds on the Redis
+ * clock (TIME), so workers whose clocks differ still share one schedule; a script answers with a delay, which
+ * the worker adds to its own clock. The last argument may fix the clock instead (tests).
+ */
+
+/** Shared by both scripts: the clock, and keeping a state hash alive `idleMs` past the last time it matters. */
+const PRELUDE = `
+local function clock(fixed)
+  if fixed ~= '' then return tonumber(fixed) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+local function keep(key, untilMs, now, idleMs)
+  local ttl = math.ceil(math.max(untilMs - now, 0) + idleMs)
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+`;
+
+/**
+ * Admit one attempt, or say how long to defer it. One call, all or nothing:
+ * 1. endpoint cap, 2. tenant cap: leases in a sorted set scored by expiry; expired ones (a crashed worker's)
+ *    are dropped first. Full: the job takes the next place in the cap's line (hold estimate / cap apart).
+ * 2. throttles (endpoint, application): GCRA with a line; a refused job is deferred to the later of the
+ *    refusing buckets' places, and only that bucket's line grows.
+ * Admitted: each throttle's TAT moves on and a lease is added to each capped set.
+ *
+ * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state, 5 application state.
+ * ARGV: 1 lease id, 2 lease ms, 3 endpoint cap, 4 tenant cap, 5 endpoint interval, 6 endpoint tolerance,
+ *       7 application interval, 8 application tolerance, 9 returning (1/0), 10 timeout ms (longest hold
+ *       estimate), 11 shortest hold estimate, 12 idle ms, 13 fixed clock or ''.
+ * Returns {1, 0, ''} when admitted, {0, delay ms, reason} when deferred.
+ */
+export const ADMIT_LUA = `${PRELUDE}
+local leaseId, leaseMs = ARGV[1], tonumber(ARGV[2])
+local returning = ARGV[9] == '1'
+local timeoutMs, minHold, idleMs = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local now = clock(ARGV[13])
+
+local function deferTo(startAt, reason)
+  return {0, math.max(1, math.ceil(startAt - now)), reason}
+end
+
+local function capFull(leases, state, cap, reason)
+  if cap <= 0 then return nil end
+  redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
+  if redis.call('ZCARD', leases) < cap then return nil end
+  local s = redis.call('HMGET', state, 'hold', 'capTail')
+  local oldest = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  local age = now - (tonumber(oldest[2]) - leaseMs)
+  local hold = math.min(math.max(tonumber(s[1]) or 0, age, minHold), timeoutMs)
+  local startAt = math.max(tonumber(s[2]) or 0, now) + hold / cap
+  redis.call('HSET', state, 'capTail', startAt)
+  keep(state, startAt, now, idleMs)
+  return deferTo(startAt, reason)
+end
+
+local function slot(state, interval, tolerance)
+  if interval <= 0 then return nil end
+  local s = redis.call('HMGET', state, 'tat', 'tail')
+  local tat, tail = tonumber(s[1]) or 0, tonumber(s[2]) or 0
+  local earliest = tat
+  if not returning then earliest = math.max(tat, tail) end
+  return {admitted = earliest <= now + tolerance, tat = tat, tail = tail, place = math.max(tat, tail)}
+end
+
+local full = capFull(KEYS[1], KEYS[3], tonumber(ARGV[3]), 'endpoint_in_flight')
+  or capFull(KEYS[2], KEYS[4], tonumber(ARGV[4]), 'tenant_in_flight')
+if full then return full end
+
+local epInterval, appInterval = tonumber(ARGV[5]), tonumber(ARGV[7])
+local ep = slot(KEYS[3], epInterval, tonumber(ARGV[6]))
+local app = slot(KEYS[5], appInterval, tonumber(ARGV[8]))
+local epRefused = ep ~= nil and not ep.admitted
+local appRefused = app ~= nil and not app.admitted
+if epRefused and (not appRefused or ep.place >= app.place) then
+  redis.call('HSET', KEYS[3], 'tail', ep.place + epInterval)
+  keep(KEYS[3], ep.place + epInterval, now, idleMs)
+  return deferTo(ep.place, 'endpoint_throttle')
+end
+if appRefused then
+  redis.call('HSET', KEYS[5], 'tail', app.place + appInterval)
+  keep(KEYS[5], app.place + appInterval, now, idleMs)
+  return deferTo(app.place, 'application_throttle')
+end
+
+if ep then
+  local tat = math.max(ep.tat, now) + epInterval
+  redis.call('HSET', KEYS[3], 'tat', tat)
+  keep(KEYS[3], math.max(tat, ep.tail), now, idleMs)
+end
+if app then
+  local tat = math.max(app.tat, now) + appInterval
+  redis.call('HSET', KEYS[5], 'tat', tat)
+  keep(KEYS[5], math.max(tat, app.tail), now, idleMs)
+end
+local expires = now + leaseMs
+for i, cap in ipairs({tonumber(ARGV[3]), tonumber(ARGV[4])}) do
+  if cap > 0 then
+    redis.call('ZADD', KEYS[i], expires, leaseId)
+    redis.call('PEXPIRE', KEYS[i], leaseMs)
+  end
+end
+return {1, 0, ''}
+`;
+
+/**
+ * Release an attempt's lease, whatever its outcome, and (when the attempt reached the receiver) fold how long
+ * it held its slot into the endpoint's and the tenant's moving averages. Releasing twice, or a lease that
+ * expired meanwhile, is harmless.
+ *
+ * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state.
+ * ARGV: 1 lease id, 2 lease ms, 3 observe (1/0), 4 average weight, 5 idle ms, 6 fixed clock or ''.
+ * Returns 1 if the lease was held, 0 if not.
+ */
+export const RELEASE_LUA = `${PRELUDE}
+local leaseId, leaseMs, weight, idleMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = clock(ARGV[6])
+local expires = redis.call('ZSCORE', KEYS[1], leaseId) or redis.call('ZSCORE', KEYS[2], leaseId)
+redis.call('ZREM', KEYS[1], leaseId)
+redis.call('ZREM', KEYS[2], leaseId)
+if not expires then return 0 end
+if ARGV[3] == '1' then
+  local held = now - (tonumber(expires) - leaseMs)
+  for i = 3, 4 do
+    local previous = tonumber(redis.call('HGET', KEYS[i], 'hold'))
+    local average = held
+    if previous then average = previous + weight * (held - previous) end
+    redis.call('HSET', KEYS[i], 'hold', average)
+    keep(KEYS[i], now, now, idleMs)
+  end
+end
+return 1
+`;

@@ -1,0 +1,99 @@
+/**
+ * Flow control's arithmetic: in-flight caps per endpoint and tenant, and `throttleRate` per endpoint and
+ * application, decided before a delivery attempt touches PostgreSQL.
+ *
+ * The state lives in Redis and is changed by one Lua script per admission (FlowControlService), because
+ * every worker process must see the same slots; these functions are that script's arithmetic, written once
+ * more where it can be unit-tested. The script's integration test replays the same steps against Redis and
+ * expects the numbers these functions give.
+ *
+ * Two ideas, both "virtual scheduling":
+ * - a throttle is GCRA: each admission pushes the bucket's theoretical arrival time (TAT) one interval
+ *   (1/rate) ahead, and a job may start once the TAT is at most a small tolerance away;
+ * - a refused job is not retried blindly: it takes the next place in the bucket's line (its `tail`) and is
+ *   deferred to exactly that time, so a backlog of N jobs is deferred about once each, spread over the time
+ *   the endpoint needs to work it off, instead of cycling through the queue.
+ */
+
+/** How early before its slot a throttled job may start: absorbs the queue's timer jitter. */
+export const THROTTLE_TOLERANCE_MAX_MS = 10;
+
+/** The smallest estimate of how long an attempt holds its slot: keeps a refused job from returning at once. */
+export const HOLD_ESTIMATE_MIN_MS = 5;
+
+/** Weight of the newest attempt in the moving average of how long an attempt holds its slot. */
+export const HOLD_AVERAGE_WEIGHT = 0.2;
+
+export interface ThrottleSpacing {
+  /** 1000 / rate: the spacing of admissions; 0 means not throttled. */
+  intervalMs: number;
+  /** How far before its TAT a job may start (a quarter of the interval, at most 10 ms). */
+  toleranceMs: number;
+}
+
+/** The spacing that `rate` messages per second imposes; null, undefined or 0 means no throttle. */
+export function throttleSpacing(rate: number | null | undefined): ThrottleSpacing {
+  if (!rate || rate <= 0) return { intervalMs: 0, toleranceMs: 0 };
+  const intervalMs = 1000 / rate;
+  return { intervalMs, toleranceMs: Math.min(intervalMs / 4, THROTTLE_TOLERANCE_MAX_MS) };
+}
+
+/** A throttle bucket's state: its TAT and the end of the line of jobs deferred to it (ms, Redis clock). */
+export interface ThrottleState {
+  tat: number;
+  tail: number;
+}
+
+export type SlotDecision =
+  { admitted: true; state: ThrottleState } | { admitted: false; state: ThrottleState; startAt: number };
+
+/**
+ * One job at a throttle bucket at `now`. A job that comes back from a deferral kept its place in the line, so
+ * only the TAT counts for it; a job seen for the first time also waits behind the line (`tail`), or it would
+ * take the slot of a job that is about to come back. Admitted: the TAT moves one interval on from now (or from
+ * itself, if it was ahead). Refused: the job is deferred to the end of the line, which grows by one interval.
+ */
+export function throttleSlot(
+  state: ThrottleState,
+  now: number,
+  spacing: ThrottleSpacing,
+  returning: boolean,
+): SlotDecision {
+  const earliest = returning ? state.tat : Math.max(state.tat, state.tail);
+  if (earliest <= now + spacing.toleranceMs) {
+    return {
+      admitted: true,
+      state: { tat: Math.max(state.tat, now) + spacing.intervalMs, tail: state.tail },
+    };
+  }
+  const startAt = Math.max(state.tat, state.tail);
+  return { admitted: false, startAt, state: { tat: state.tat, tail: startAt + spacing.intervalMs } };
+}
+
+/**
+ * How long an attempt is expected to hold its slot: the moving average of past attempts, or the age of the
+ * oldest attempt in flight if that is longer (an endpoint that just started to hang shows it there before
+ * any attempt finishes), kept between HOLD_ESTIMATE_MIN_MS and the delivery timeout (a pessimistic bound).
+ */
+export function holdEstimate(
+  averageMs: number | undefined,
+  oldestInFlightAgeMs: number,
+  timeoutMs: number,
+): number {
+  const estimate = Math.max(averageMs ?? 0, oldestInFlightAgeMs);
+  return Math.min(Math.max(estimate, HOLD_ESTIMATE_MIN_MS), timeoutMs);
+}
+
+/**
+ * A job refused by a full cap: with `cap` slots each held for `holdMs`, a slot frees every holdMs / cap on
+ * average, so the line behind the cap moves that fast. The job is deferred one step past the end of the line
+ * (or one step from now if there is none); its start time is the line's new end.
+ */
+export function capPlace(tail: number, now: number, holdMs: number, cap: number): { startAt: number } {
+  return { startAt: Math.max(tail, now) + holdMs / cap };
+}
+
+/** The moving average of attempt hold times after one more attempt. */
+export function holdAverage(previousMs: number | undefined, sampleMs: number): number {
+  return previousMs === undefined ? sampleMs : previousMs + HOLD_AVERAGE_WEIGHT * (sampleMs - previousMs);
+}
