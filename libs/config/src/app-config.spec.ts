@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     expect(config.redis.prefix).toBe('{hookrelay}');
     expect(config.encryptionKey).toHaveLength(32);
     expect(config.logLevel).toBe('info');
-    expect(config.flow).toEqual({ endpointMaxInFlight: 20, tenantMaxInFlight: 25 });
+    expect(config.flow).toEqual({ endpointMaxInFlight: 20, tenantMaxInFlight: 100 });
     expect(config.delivery.dnsTimeoutMs).toBe(5_000);
     expect(config.delivery.dnsServers).toEqual([]);
   });

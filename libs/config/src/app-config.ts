@@ -115,7 +115,7 @@ const envSchema = z.object({
       return servers;
     }),
   ENDPOINT_MAX_IN_FLIGHT: integer('ENDPOINT_MAX_IN_FLIGHT', 20, 0, 100_000),
-  TENANT_MAX_IN_FLIGHT: integer('TENANT_MAX_IN_FLIGHT', 25, 0, 100_000),
+  TENANT_MAX_IN_FLIGHT: integer('TENANT_MAX_IN_FLIGHT', 100, 0, 100_000),
   ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
   /** Unset: DELIVERY_TIMEOUT_MS + 15 s, so a lease never ends while its attempt can still be waiting. */
   DELIVERY_LEASE: duration('DELIVERY_LEASE', '0ms'),
