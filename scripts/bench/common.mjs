@@ -1,4 +1,6 @@
-// Small shared pieces of the bench: one clock for every process, percentiles, sleeping.
+// Small shared pieces of the bench: one clock for every process, percentiles, sleeping, event-loop delay.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /**
  * Milliseconds on CLOCK_MONOTONIC (libuv's hrtime). It is the same clock in every process on the machine, so a
@@ -28,5 +30,20 @@ export function summarize(values) {
     p95Ms: r(percentile(sorted, 95)),
     p99Ms: r(percentile(sorted, 99)),
     maxMs: r(sorted.length ? sorted[sorted.length - 1] : null),
+  };
+}
+
+/**
+ * How late this process's event loop ran (p50/p99/max ms) since the last read. A receiver or load generator
+ * whose loop lags stamps its times late: this is what says whether the helpers kept up during a scenario.
+ */
+export function loopDelayMonitor() {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const ms = (ns) => Math.round(ns / 1e4) / 100;
+  return () => {
+    const r = { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
+    h.reset();
+    return r;
   };
 }

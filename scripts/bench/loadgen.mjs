@@ -7,7 +7,7 @@
 // Runs as a helper process (node loadgen.mjs, driven over IPC) or inside the orchestrator.
 
 import { Pool } from 'undici';
-import { now, sleep } from './common.mjs';
+import { loopDelayMonitor, now, sleep } from './common.mjs';
 import { isMain, serve } from './rpc.mjs';
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -89,7 +89,11 @@ export function createLoadgen() {
     });
   }
 
+  const readLoopDelay = loopDelayMonitor();
+
   return {
+    /** Event-loop delay since the last call (see common.mjs). */
+    loopDelay: () => readLoopDelay(),
     /** `concurrency` connections send back to back for `seconds` or until `maxMessages` were sent. */
     async closed({ origin, target, concurrency, seconds, maxMessages }) {
       live = { sent: 0, accepted: 0, failed: 0 };

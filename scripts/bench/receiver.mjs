@@ -7,7 +7,7 @@
 
 import { createServer } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { now } from './common.mjs';
+import { loopDelayMonitor, now } from './common.mjs';
 import { isMain, serve } from './rpc.mjs';
 
 export function createReceiver() {
@@ -86,7 +86,11 @@ export function createReceiver() {
     }
   }
 
+  const readLoopDelay = loopDelayMonitor();
+
   return {
+    /** Event-loop delay since the last call (see common.mjs). */
+    loopDelay: () => readLoopDelay(),
     /** Listens on 127.0.0.1:`port` (0: any free port); resolves the base URL. */
     async listen({ port = 0, secret, verifyEvery: every = 50 }) {
       verifier = secret ? new Webhook(secret) : null;
