@@ -19,19 +19,22 @@ export function acceptedCount(run) {
 }
 
 /**
- * Accepted/s and API latency over the part of a load run after `warmupMs`: requests sent from then until the
- * generator stopped sending. Falls back to the whole run when it was shorter than the warm-up.
+ * Accepted/s and API latency over the part of a load run after `warmupMs`: 202s that arrived between then
+ * and the moment the generator stopped sending, per second of that window (so an API that answers late,
+ * as in an open-loop run it cannot keep up with, shows a lower rate, not the offered one); latency over the
+ * requests sent in that window. Falls back to the whole run when it was shorter than the warm-up.
  */
 export function ingestFigures(run, warmupMs) {
   let from = run.started + warmupMs;
   if (from >= run.stoppedSending) from = run.started;
-  const seconds = (run.stoppedSending - from) / 1000;
+  const to = run.stoppedSending;
+  const seconds = (to - from) / 1000;
   const apiMs = [];
   let accepted = 0;
   for (let i = 0; i < run.status.length; i++) {
-    if (run.status[i] !== 202 || run.sentAt[i] < from) continue;
-    accepted++;
-    apiMs.push(run.doneAt[i] - run.sentAt[i]);
+    if (run.status[i] !== 202) continue;
+    if (run.doneAt[i] >= from && run.doneAt[i] <= to) accepted++;
+    if (run.sentAt[i] >= from) apiMs.push(run.doneAt[i] - run.sentAt[i]);
   }
   const s = summarize(apiMs);
   return {
