@@ -404,17 +404,19 @@ async function main() {
     backlog: null,
     dirty: false,
     budgetMs: (ms) => Math.max(1_000, Math.min(ms, deadlineAt - now() - 20_000)),
-    spawnCeilingWorkers(n) {
-      ceilingProcs.length = 0;
+    /** `n` bare-ceiling processes; those named ceiling-worker-<i> are sampled for CPU. */
+    spawnCeilingWorkers(n, name = 'ceiling-worker') {
+      const made = [];
       for (let i = 1; i <= n; i++) {
         const h = spawnHelper(path.join(root, 'scripts/bench/ceiling-worker.mjs'), {
-          name: `ceiling-worker-${i}`,
-          logFile: path.join(LOG_DIR, `ceiling-worker-${i}.log`),
+          name: `${name}-${i}`,
+          logFile: path.join(LOG_DIR, `${name}-${i}.log`),
         });
-        ceilingProcs.push(h);
+        made.push(h);
         owned.helpers.push(h);
       }
-      return [...ceilingProcs];
+      if (name === 'ceiling-worker') ceilingProcs.splice(0, ceilingProcs.length, ...made);
+      return made;
     },
     track(label, line) {
       let busy = false;

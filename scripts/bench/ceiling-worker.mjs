@@ -6,7 +6,8 @@
 // `id.timestamp.body`, both header families). What the platform adds on top (claim, secret decryption,
 // attempt record, next-state bookkeeping) is exactly what the ratio to this ceiling measures.
 //
-// A helper process: `fill` pre-loads the backlog with addBulk, `start` runs a Worker at WORKER_CONCURRENCY.
+// A helper process: `fill` pre-loads the backlog with addBulk (the bench runs it in a process of its own),
+// `start` runs a Worker at WORKER_CONCURRENCY.
 
 import { createHmac } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
