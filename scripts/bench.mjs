@@ -436,7 +436,7 @@ async function main() {
             const foreign =
               use.foreignMs === null ? '' : ` (others ${Math.round((use.foreignMs / use.wallMs) * 100)}%)`;
             log(
-              `${label.padEnd(10)} ${String(Math.round((now() - t0) / 1000)).padStart(3)} s  ${text}${busyCores}${foreign}`,
+              `${label.padEnd(10)} ${((now() - t0) / 1000).toFixed(1).padStart(5)} s  ${text}${busyCores}${foreign}`,
             );
           })
           .catch(() => undefined)
@@ -508,9 +508,11 @@ let code;
 try {
   code = await main();
 } catch (err) {
-  console.error(
-    `[bench] ${err instanceof TypeError || err instanceof ReferenceError ? err.stack : err.message}`,
-  );
+  // After Ctrl-C the helpers are stopped under the running scenario: its error says nothing new.
+  if (!interrupted)
+    console.error(
+      `[bench] ${err instanceof TypeError || err instanceof ReferenceError ? err.stack : err.message}`,
+    );
   code = 1;
 }
 if (!interrupted) {
