@@ -20,12 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { now, sleep } from './bench/common.mjs';
 import { CpuMeter } from './bench/cpu.mjs';
-import { createLoadgen } from './bench/loadgen.mjs';
-import { BenchDb, clearQueuePrefix } from './bench/platform.mjs';
-import { createReceiver } from './bench/receiver.mjs';
-import { inlineHelper, spawnHelper } from './bench/rpc.mjs';
-import * as scenarios from './bench/scenarios.mjs';
 import { printReport } from './bench/report.mjs';
+import { inlineHelper, spawnHelper } from './bench/rpc.mjs';
 import { postgresHandle } from './lib/postgres.mjs';
 import { run, runOrThrow, startProcess, stopChild, tail, waitForReady } from './lib/processes.mjs';
 import { redisCli, redisFiles } from './lib/redis.mjs';
@@ -39,6 +35,22 @@ const LOG_DIR = path.join(DATA_DIR, 'logs');
 const QUEUE_PREFIX = '{hrbench}';
 
 const log = (msg) => console.log(`[bench] ${msg}`);
+
+// The parts that need node_modules (undici, pg, standardwebhooks) load once it is there: like npm test, the
+// bench installs the dependencies of a fresh clone itself.
+let createLoadgen, createReceiver, BenchDb, clearQueuePrefix, scenarios;
+
+async function loadDependencies() {
+  if (!fs.existsSync(path.join(root, 'node_modules'))) {
+    log('node_modules is missing: npm ci');
+    const r = await run('npm', ['ci', '--no-audit', '--no-fund'], { inherit: true, timeoutMs: 600_000 });
+    if (r.code !== 0) throw new Error('npm ci failed');
+  }
+  ({ createLoadgen } = await import('./bench/loadgen.mjs'));
+  ({ createReceiver } = await import('./bench/receiver.mjs'));
+  ({ BenchDb, clearQueuePrefix } = await import('./bench/platform.mjs'));
+  scenarios = await import('./bench/scenarios.mjs');
+}
 
 function knob(name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   const text = process.env[name];
@@ -293,6 +305,7 @@ function workerManager(cfg, env) {
 // ---------------------------------------------------------------------------------------------------------
 
 async function main() {
+  await loadDependencies();
   const cfg = readConfig();
   const deadlineAt = startedAt + cfg.deadlineS * 1000;
   fs.mkdirSync(LOG_DIR, { recursive: true });
