@@ -38,9 +38,11 @@ export function summarize(values) {
  * whose loop lags stamps its times late: this is what says whether the helpers kept up during a scenario.
  */
 export function loopDelayMonitor() {
-  const h = monitorEventLoopDelay({ resolution: 10 });
+  const resolutionMs = 10;
+  const h = monitorEventLoopDelay({ resolution: resolutionMs });
   h.enable();
-  const ms = (ns) => Math.round(ns / 1e4) / 100;
+  // Each sample is the time between two ticks of a `resolutionMs` timer: the lateness is what exceeds it.
+  const ms = (ns) => Math.max(0, Math.round((ns / 1e6 - resolutionMs) * 100) / 100);
   return () => {
     const r = { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
     h.reset();
