@@ -114,6 +114,14 @@ function readConfig() {
     workerHealthPort: knob('BENCH_WORKER_HEALTH_PORT', apiPort + 100, { min: 1, max: 65535 }),
     receiverPort: knob('BENCH_RECEIVER_PORT', 0, { max: 65535 }),
     results: process.env.BENCH_RESULTS || 'bench/results/latest.json',
+    // Engine settings given to the API and workers through the environment (unset ones are defaults).
+    engineEnv: Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([name]) =>
+          /^(WORKER_|DELIVERY_|ENDPOINT_|TENANT_|RECONCILER_|MAX_PAYLOAD_BYTES$)/.test(name),
+        )
+        .sort(),
+    ),
   };
 }
 
