@@ -21,7 +21,8 @@ end
 /**
  * Admit one attempt, or say how long to defer it. One call, all or nothing:
  * 1. endpoint cap, 2. tenant cap: leases in a sorted set scored by expiry; expired ones (a crashed worker's)
- *    are dropped first. Full: the job takes the next place in the cap's line (hold estimate / cap apart).
+ *    are dropped first. The endpoint's cap grows for a fast endpoint (effectiveEndpointCap). Full: the job
+ *    takes the next place in the cap's line (hold estimate / cap apart).
  * 2. throttles (endpoint, application): GCRA with a line; a refused job is deferred to the later of the
  *    refusing buckets' places, and only that bucket's line grows.
  * Admitted: each throttle's TAT moves on and a lease is added to each capped set.
@@ -29,7 +30,8 @@ end
  * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state, 5 application state.
  * ARGV: 1 lease id, 2 lease ms, 3 endpoint cap, 4 tenant cap, 5 endpoint interval, 6 endpoint tolerance,
  *       7 application interval, 8 application tolerance, 9 returning (1/0), 10 timeout ms (longest hold
- *       estimate), 11 shortest hold estimate, 12 idle ms, 13 fixed clock or ''.
+ *       estimate), 11 shortest hold estimate, 12 idle ms, 13 fixed clock or '', 14 the endpoint cap's
+ *       reference hold ms (0: the cap never grows).
  * Returns {1, 0, ''} when admitted, {0, delay ms, reason} when deferred.
  */
 export const ADMIT_LUA = `${PRELUDE}
@@ -42,14 +44,20 @@ local function deferTo(startAt, reason)
   return {0, math.max(1, math.ceil(startAt - now)), reason}
 end
 
-local function capFull(leases, state, cap, reason)
+local function capFull(leases, state, cap, reason, referenceHold)
   if cap <= 0 then return nil end
   redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
-  if redis.call('ZCARD', leases) < cap then return nil end
+  local count = redis.call('ZCARD', leases)
+  if count < cap then return nil end
   local s = redis.call('HMGET', state, 'hold', 'capTail')
   local oldest = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
   local age = now - (tonumber(oldest[2]) - leaseMs)
-  local hold = math.min(math.max(tonumber(s[1]) or 0, age, minHold), timeoutMs)
+  local average = tonumber(s[1])
+  if referenceHold > 0 and average then
+    cap = math.max(cap, math.floor(cap * referenceHold / math.max(average, age, minHold)))
+    if count < cap then return nil end
+  end
+  local hold = math.min(math.max(average or 0, age, minHold), timeoutMs)
   local startAt = math.max(tonumber(s[2]) or 0, now) + hold / cap
   redis.call('HSET', state, 'capTail', startAt)
   keep(state, startAt, now, idleMs)
@@ -65,8 +73,8 @@ local function slot(state, interval, tolerance)
   return {admitted = earliest <= now + tolerance, tat = tat, tail = tail, place = math.max(tat, tail)}
 end
 
-local full = capFull(KEYS[1], KEYS[3], tonumber(ARGV[3]), 'endpoint_in_flight')
-  or capFull(KEYS[2], KEYS[4], tonumber(ARGV[4]), 'tenant_in_flight')
+local full = capFull(KEYS[1], KEYS[3], tonumber(ARGV[3]), 'endpoint_in_flight', tonumber(ARGV[14]))
+  or capFull(KEYS[2], KEYS[4], tonumber(ARGV[4]), 'tenant_in_flight', 0)
 if full then return full end
 
 local epInterval, appInterval = tonumber(ARGV[5]), tonumber(ARGV[7])

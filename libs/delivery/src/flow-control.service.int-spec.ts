@@ -65,9 +65,32 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     // Another endpoint is not affected.
     expect((await f.admit(job('ep_2'))).admitted).toBe(true);
 
-    await f.release(first, true);
+    // Released without reaching the receiver: the endpoint has no history, so its cap stays 2.
+    await f.release(first, false);
     expect((await f.admit(job('ep_1'))).admitted).toBe(true);
     expect((await f.admit(job('ep_1'))).admitted).toBe(false);
+  });
+
+  it('lets a fast endpoint have more in flight than the cap, and holds a slow one to it', async () => {
+    const { flow: f } = flow({ ENDPOINT_MAX_IN_FLIGHT: '2', TENANT_MAX_IN_FLIGHT: '0' });
+    const heldFor = async (endpointId: string, ms: number) => {
+      const admitted = lease(await f.admit(job(endpointId)));
+      f.now += ms;
+      await f.release(admitted, true);
+    };
+    // History: ep_fast's attempts take 25 ms (cap 2 × 250 / 25 = 20), ep_slow's 500 ms (cap 2).
+    for (let i = 0; i < 10; i++) await heldFor('ep_fast', 25);
+    for (let i = 0; i < 10; i++) await heldFor('ep_slow', 500);
+    const admittedOf = async (endpointId: string, tries: number) => {
+      let admitted = 0;
+      for (let i = 0; i < tries; i++) if ((await f.admit(job(endpointId))).admitted) admitted++;
+      return admitted;
+    };
+    expect(await admittedOf('ep_fast', 30)).toBe(20);
+    expect(await admittedOf('ep_slow', 30)).toBe(2);
+    // The fast endpoint starts to hang: once its oldest attempt in flight is old, the cap is 2 again.
+    f.now += 1_000;
+    expect((await f.admit(job('ep_fast'))).admitted).toBe(false);
   });
 
   it('caps a tenant across its endpoints', async () => {

@@ -2,7 +2,12 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EndpointRepository } from '@app/db';
-import { HOLD_AVERAGE_WEIGHT, HOLD_ESTIMATE_MIN_MS, throttleSpacing } from '@app/domain';
+import {
+  ENDPOINT_CAP_REFERENCE_HOLD_MS,
+  HOLD_AVERAGE_WEIGHT,
+  HOLD_ESTIMATE_MIN_MS,
+  throttleSpacing,
+} from '@app/domain';
 import { redisOptions } from '@app/queue';
 import { ADMIT_LUA, RELEASE_LUA } from './flow-control.lua';
 
@@ -90,6 +95,7 @@ export class FlowControlService implements OnApplicationShutdown {
       HOLD_ESTIMATE_MIN_MS,
       STATE_IDLE_MS,
       this.clock(),
+      ENDPOINT_CAP_REFERENCE_HOLD_MS,
     );
     if (admitted === 1) {
       return {

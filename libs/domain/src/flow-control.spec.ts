@@ -1,4 +1,5 @@
 import {
+  effectiveEndpointCap,
   capPlace,
   holdAverage,
   holdEstimate,
@@ -102,5 +103,29 @@ describe('hold estimate and cap line', () => {
   it('averages hold times with the newest weighing a fifth', () => {
     expect(holdAverage(undefined, 300)).toBe(300);
     expect(holdAverage(100, 600)).toBe(200);
+  });
+});
+
+describe('effectiveEndpointCap', () => {
+  it('is the cap in full for an endpoint with no history yet', () => {
+    expect(effectiveEndpointCap(20, undefined, 0)).toBe(20);
+  });
+
+  it('is the cap in full for an endpoint at or above the reference hold, however slow', () => {
+    expect(effectiveEndpointCap(20, 250, 0)).toBe(20);
+    expect(effectiveEndpointCap(20, 15_000, 15_000)).toBe(20);
+  });
+
+  it('grows in proportion for a fast endpoint', () => {
+    expect(effectiveEndpointCap(20, 50, 10)).toBe(100);
+    expect(effectiveEndpointCap(20, 1, 0)).toBe(1000);
+  });
+
+  it('falls back to the cap as soon as the oldest attempt in flight gets old (an endpoint starting to hang)', () => {
+    expect(effectiveEndpointCap(20, 10, 400)).toBe(20);
+  });
+
+  it('leaves no cap as no cap', () => {
+    expect(effectiveEndpointCap(0, 10, 0)).toBe(0);
   });
 });

@@ -21,6 +21,12 @@ export const THROTTLE_TOLERANCE_MAX_MS = 10;
 /** The smallest estimate of how long an attempt holds its slot: keeps a refused job from returning at once. */
 export const HOLD_ESTIMATE_MIN_MS = 5;
 
+/**
+ * ENDPOINT_MAX_IN_FLIGHT counts in full for an endpoint whose attempts hold their slot this long or more; a
+ * faster endpoint may have proportionally more in flight (see `effectiveEndpointCap`).
+ */
+export const ENDPOINT_CAP_REFERENCE_HOLD_MS = 250;
+
 /** Weight of the newest attempt in the moving average of how long an attempt holds its slot. */
 export const HOLD_AVERAGE_WEIGHT = 0.2;
 
@@ -91,6 +97,24 @@ export function holdEstimate(
  */
 export function capPlace(tail: number, now: number, holdMs: number, cap: number): { startAt: number } {
   return { startAt: Math.max(tail, now) + holdMs / cap };
+}
+
+/**
+ * The cap an endpoint is held to. The cap protects other senders from an endpoint that holds worker slots for
+ * long (one that hangs until the timeout), not from one that frees them in milliseconds: a fast endpoint with
+ * a backlog cycling through every worker slot delays nobody. So the cap counts in full for an endpoint whose
+ * attempts take ENDPOINT_CAP_REFERENCE_HOLD_MS or more, and grows in proportion as they get faster (20 at
+ * 250 ms, 100 at 50 ms). An endpoint with no history yet gets the cap in full until it shows it is fast, and
+ * one that starts to hang falls back to it as soon as its oldest attempt in flight gets old.
+ */
+export function effectiveEndpointCap(
+  cap: number,
+  averageHoldMs: number | undefined,
+  oldestInFlightAgeMs: number,
+): number {
+  if (cap <= 0 || averageHoldMs === undefined) return cap;
+  const hold = Math.max(averageHoldMs, oldestInFlightAgeMs, HOLD_ESTIMATE_MIN_MS);
+  return Math.max(cap, Math.floor((cap * ENDPOINT_CAP_REFERENCE_HOLD_MS) / hold));
 }
 
 /** The moving average of attempt hold times after one more attempt. */
