@@ -87,31 +87,38 @@ export function createCeilingWorker() {
           const msgId = `msg_${job.data.deliveryId}`;
           const timestamp = String(Math.floor(Date.now() / 1000));
           const signature = `v1,${createHmac('sha256', key).update(`${msgId}.${timestamp}.`).update(body).digest('base64')}`;
-          const res = await request(new URL(target), {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'user-agent': userAgent,
-              'webhook-id': msgId,
-              'webhook-timestamp': timestamp,
-              'webhook-signature': signature,
-              'svix-id': msgId,
-              'svix-timestamp': timestamp,
-              'svix-signature': signature,
-            },
-            body,
-            dispatcher: agent,
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-          let size = 0;
-          for await (const chunk of res.body) {
-            size += chunk.length;
-            if (size >= RESPONSE_BODY_LIMIT) {
-              res.body.destroy();
-              break;
+          // The sender's deadline, as libs/delivery/src/webhook-sender.ts sets it: a plain timer.
+          const deadline = new AbortController();
+          const timer = setTimeout(() => deadline.abort(), timeoutMs);
+          try {
+            const res = await request(new URL(target), {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'user-agent': userAgent,
+                'webhook-id': msgId,
+                'webhook-timestamp': timestamp,
+                'webhook-signature': signature,
+                'svix-id': msgId,
+                'svix-timestamp': timestamp,
+                'svix-signature': signature,
+              },
+              body,
+              dispatcher: agent,
+              signal: deadline.signal,
+            });
+            let size = 0;
+            for await (const chunk of res.body) {
+              size += chunk.length;
+              if (size >= RESPONSE_BODY_LIMIT) {
+                res.body.destroy();
+                break;
+              }
             }
+            if (res.statusCode >= 300) throw new Error(`receiver answered ${res.statusCode}`);
+          } finally {
+            clearTimeout(timer);
           }
-          if (res.statusCode >= 300) throw new Error(`receiver answered ${res.statusCode}`);
         },
         { connection: connectionOf(redisUrl), prefix, concurrency },
       );
