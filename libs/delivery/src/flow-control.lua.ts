@@ -22,7 +22,8 @@ end
  * Admit one attempt, or say how long to defer it. One call, all or nothing:
  * 1. endpoint cap, 2. tenant cap: leases in a sorted set scored by expiry; expired ones (a crashed worker's)
  *    are dropped first. The endpoint's cap grows for a fast endpoint (effectiveEndpointCap). Full: the job
- *    takes the next place in the cap's line (hold estimate / cap apart).
+ *    takes the next place in the cap's line (hold estimate / cap apart); at a fast endpoint's cap it comes
+ *    back one hold / cap later, without a line.
  * 2. throttles (endpoint, application): GCRA with a line; a refused job is deferred to the later of the
  *    refusing buckets' places, and only that bucket's line grows.
  * Admitted: each throttle's TAT moves on and a lease is added to each capped set.
@@ -31,7 +32,7 @@ end
  * ARGV: 1 lease id, 2 lease ms, 3 endpoint cap, 4 tenant cap, 5 endpoint interval, 6 endpoint tolerance,
  *       7 application interval, 8 application tolerance, 9 returning (1/0), 10 timeout ms (longest hold
  *       estimate), 11 shortest hold estimate, 12 idle ms, 13 fixed clock or '', 14 the endpoint cap's
- *       reference hold ms (0: the cap never grows).
+ *       reference hold ms (0: the cap never grows), 15 endpoint catch-up ms, 16 application catch-up ms.
  * Returns {1, 0, ''} when admitted, {0, delay ms, reason} when deferred.
  */
 export const ADMIT_LUA = `${PRELUDE}
@@ -58,6 +59,11 @@ local function capFull(leases, state, cap, reason, referenceHold)
     if count < cap then return nil end
   end
   local hold = math.min(math.max(average or 0, age, minHold), timeoutMs)
+  if referenceHold > 0 and hold < referenceHold then
+    -- A fast (or not yet known) endpoint frees a slot every hold / cap: come back then, without a line, which
+    -- would keep pacing the backlog after the cap has grown.
+    return deferTo(now + hold / cap, reason)
+  end
   local startAt = math.max(tonumber(s[2]) or 0, now) + hold / cap
   redis.call('HSET', state, 'capTail', startAt)
   keep(state, startAt, now, idleMs)
@@ -94,12 +100,12 @@ if appRefused then
 end
 
 if ep then
-  local tat = math.max(ep.tat, now) + epInterval
+  local tat = math.max(ep.tat, now - (returning and tonumber(ARGV[15]) or 0)) + epInterval
   redis.call('HSET', KEYS[3], 'tat', tat)
   keep(KEYS[3], math.max(tat, ep.tail), now, idleMs)
 end
 if app then
-  local tat = math.max(app.tat, now) + appInterval
+  local tat = math.max(app.tat, now - (returning and tonumber(ARGV[16]) or 0)) + appInterval
   redis.call('HSET', KEYS[5], 'tat', tat)
   keep(KEYS[5], math.max(tat, app.tail), now, idleMs)
 end

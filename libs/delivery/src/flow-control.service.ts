@@ -96,6 +96,8 @@ export class FlowControlService implements OnApplicationShutdown {
       STATE_IDLE_MS,
       this.clock(),
       ENDPOINT_CAP_REFERENCE_HOLD_MS,
+      endpointRate.catchUpMs,
+      applicationRate.catchUpMs,
     );
     if (admitted === 1) {
       return {

@@ -10,15 +10,15 @@ import {
 } from './flow-control';
 
 describe('throttleSpacing', () => {
-  it('spaces admissions 1/rate apart with a tolerance of a quarter interval, at most 10 ms', () => {
-    expect(throttleSpacing(5)).toEqual({ intervalMs: 200, toleranceMs: 10 });
-    expect(throttleSpacing(100)).toEqual({ intervalMs: 10, toleranceMs: 2.5 });
-    expect(throttleSpacing(1)).toEqual({ intervalMs: 1000, toleranceMs: 10 });
+  it('spaces admissions 1/rate apart, a tolerance of a quarter interval (at most 10 ms), a catch-up of half (at most 50 ms)', () => {
+    expect(throttleSpacing(5)).toEqual({ intervalMs: 200, toleranceMs: 10, catchUpMs: 50 });
+    expect(throttleSpacing(100)).toEqual({ intervalMs: 10, toleranceMs: 2.5, catchUpMs: 5 });
+    expect(throttleSpacing(1)).toEqual({ intervalMs: 1000, toleranceMs: 10, catchUpMs: 50 });
   });
 
   it('means no throttle for null, undefined and 0', () => {
     for (const rate of [null, undefined, 0])
-      expect(throttleSpacing(rate)).toEqual({ intervalMs: 0, toleranceMs: 0 });
+      expect(throttleSpacing(rate)).toEqual({ intervalMs: 0, toleranceMs: 0, catchUpMs: 0 });
   });
 });
 
@@ -61,7 +61,7 @@ describe('throttleSlot (GCRA with a line of deferred jobs)', () => {
     expect(throttleSlot(state, 1399, five, true).admitted).toBe(true);
   });
 
-  it('lets an idle bucket admit at once, and never lets two admissions come closer than interval - tolerance', () => {
+  it('lets an idle bucket admit at once, and never lets two admissions come closer than interval - tolerance - catch-up', () => {
     let state = fresh;
     const admitted: number[] = [];
     for (let now = 0; now < 5_000; now += 7) {
@@ -70,9 +70,27 @@ describe('throttleSlot (GCRA with a line of deferred jobs)', () => {
       if (decision.admitted) admitted.push(now);
     }
     const gaps = admitted.slice(1).map((t, i) => t - admitted[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200 - five.toleranceMs);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200 - five.toleranceMs - five.catchUpMs);
     expect(admitted.length).toBeLessThanOrEqual(5_000 / 200 + 1);
     expect(admitted.length).toBeGreaterThanOrEqual(5_000 / 210);
+  });
+});
+
+describe('throttleSlot keeps the average rate when jobs start late', () => {
+  it('holds 5/s over a minute although every admission comes 30 ms after its slot', () => {
+    const five = throttleSpacing(5);
+    let state: ThrottleState = { tat: 0, tail: 0 };
+    let admitted = 0;
+    let now = 0;
+    while (now < 60_000) {
+      const decision = throttleSlot(state, now, five, true);
+      state = decision.state;
+      if (decision.admitted) admitted++;
+      // The next job comes back 30 ms after the bucket's next slot, as a busy worker would bring it.
+      now = Math.max(now + 1, state.tat - five.toleranceMs) + 30;
+    }
+    expect(admitted).toBeGreaterThanOrEqual(60 * 5 - 1);
+    expect(admitted).toBeLessThanOrEqual(60 * 5 + 1);
   });
 });
 

@@ -35,13 +35,22 @@ export interface ThrottleSpacing {
   intervalMs: number;
   /** How far before its TAT a job may start (a quarter of the interval, at most 10 ms). */
   toleranceMs: number;
+  /** How late after its slot a job may start without slowing the schedule (half the interval, at most 50 ms). */
+  catchUpMs: number;
 }
+
+/** The most a late admission may catch up on (see `throttleSlot`). */
+export const THROTTLE_CATCH_UP_MAX_MS = 50;
 
 /** The spacing that `rate` messages per second imposes; null, undefined or 0 means no throttle. */
 export function throttleSpacing(rate: number | null | undefined): ThrottleSpacing {
-  if (!rate || rate <= 0) return { intervalMs: 0, toleranceMs: 0 };
+  if (!rate || rate <= 0) return { intervalMs: 0, toleranceMs: 0, catchUpMs: 0 };
   const intervalMs = 1000 / rate;
-  return { intervalMs, toleranceMs: Math.min(intervalMs / 4, THROTTLE_TOLERANCE_MAX_MS) };
+  return {
+    intervalMs,
+    toleranceMs: Math.min(intervalMs / 4, THROTTLE_TOLERANCE_MAX_MS),
+    catchUpMs: Math.min(intervalMs / 2, THROTTLE_CATCH_UP_MAX_MS),
+  };
 }
 
 /** A throttle bucket's state: its TAT and the end of the line of jobs deferred to it (ms, Redis clock). */
@@ -67,9 +76,13 @@ export function throttleSlot(
 ): SlotDecision {
   const earliest = returning ? state.tat : Math.max(state.tat, state.tail);
   if (earliest <= now + spacing.toleranceMs) {
+    // A returning job admitted a little after its slot (the queue and the worker take a few ms) does not push
+    // the schedule back by that much: the TAT moves on from at most `catchUpMs` before now, so the average
+    // rate holds; two admissions can then come at most catchUpMs + tolerance closer than one interval.
+    const from = returning ? now - spacing.catchUpMs : now;
     return {
       admitted: true,
-      state: { tat: Math.max(state.tat, now) + spacing.intervalMs, tail: state.tail },
+      state: { tat: Math.max(state.tat, from) + spacing.intervalMs, tail: state.tail },
     };
   }
   const startAt = Math.max(state.tat, state.tail);
@@ -93,7 +106,8 @@ export function holdEstimate(
 /**
  * A job refused by a full cap: with `cap` slots each held for `holdMs`, a slot frees every holdMs / cap on
  * average, so the line behind the cap moves that fast. The job is deferred one step past the end of the line
- * (or one step from now if there is none); its start time is the line's new end.
+ * (or one step from now if there is none); its start time is the line's new end. (At the cap of an endpoint
+ * faster than ENDPOINT_CAP_REFERENCE_HOLD_MS there is no line: the job comes back one step from now.)
  */
 export function capPlace(tail: number, now: number, holdMs: number, cap: number): { startAt: number } {
   return { startAt: Math.max(tail, now) + holdMs / cap };
