@@ -298,6 +298,7 @@ function workerManager(cfg, env) {
       const child = startProcess('dist/apps/worker/src/main.js', {
         env: { ...env, ...extra, WORKER_HEALTH_PORT: String(port) },
         logFile: path.join(LOG_DIR, `worker-${i}.log`),
+        nodeArgs: profileArgs(),
       });
       owned.workers.push(child);
       started.push(waitHealthy(child, port));
@@ -311,6 +312,15 @@ function workerManager(cfg, env) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/**
+ * BENCH_CPU_PROF=1: the API and the workers write V8 CPU profiles to .data/bench/logs/profiles when they stop
+ * (summarise one with `node scripts/bench/profile-summary.mjs <file>`, or open it in Chrome's DevTools).
+ */
+function profileArgs() {
+  if (process.env.BENCH_CPU_PROF !== '1') return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${path.join(LOG_DIR, 'profiles')}`];
+}
 
 async function main() {
   await loadDependencies();
@@ -384,6 +394,7 @@ async function main() {
     env,
     logFile: path.join(LOG_DIR, 'api.log'),
     append: false,
+    nodeArgs: profileArgs(),
   });
   await waitForReady(origin, { timeoutMs: 60_000, children: [owned.api] });
 

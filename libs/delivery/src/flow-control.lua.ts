@@ -32,7 +32,8 @@ end
  * ARGV: 1 lease id, 2 lease ms, 3 endpoint cap, 4 tenant cap, 5 endpoint interval, 6 endpoint tolerance,
  *       7 application interval, 8 application tolerance, 9 returning (1/0), 10 timeout ms (longest hold
  *       estimate), 11 shortest hold estimate, 12 idle ms, 13 fixed clock or '', 14 the endpoint cap's
- *       reference hold ms (0: the cap never grows), 15 endpoint catch-up ms, 16 application catch-up ms.
+ *       reference hold ms (0: the cap never grows), 15 endpoint catch-up ms, 16 application catch-up ms,
+ *       17 the age of an attempt in flight that shows an endpoint starting to hang (HANG_AFTER_MS).
  * Returns {1, 0, ''} when admitted, {0, delay ms, reason} when deferred.
  */
 export const ADMIT_LUA = `${PRELUDE}
@@ -54,8 +55,8 @@ local function capFull(leases, state, cap, reason, referenceHold)
   local oldest = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
   local age = now - (tonumber(oldest[2]) - leaseMs)
   local average = tonumber(s[1])
-  if referenceHold > 0 and average then
-    cap = math.max(cap, math.floor(cap * referenceHold / math.max(average, age, minHold)))
+  if referenceHold > 0 and average and age < tonumber(ARGV[17]) then
+    cap = math.max(cap, math.floor(cap * referenceHold / math.max(average, minHold)))
     if count < cap then return nil end
   end
   local hold = math.min(math.max(average or 0, age, minHold), timeoutMs)
@@ -120,12 +121,13 @@ return {1, 0, ''}
 `;
 
 /**
- * Release an attempt's lease, whatever its outcome, and (when the attempt reached the receiver) fold how long
- * it held its slot into the endpoint's and the tenant's moving averages. Releasing twice, or a lease that
- * expired meanwhile, is harmless.
+ * Release an attempt's lease, whatever its outcome, and (when the attempt reached the receiver) fold the
+ * receiver's response time into the endpoint's and the tenant's moving averages. Releasing twice, or a lease
+ * that expired meanwhile, is harmless.
  *
  * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state.
- * ARGV: 1 lease id, 2 lease ms, 3 observe (1/0), 4 average weight, 5 idle ms, 6 fixed clock or ''.
+ * ARGV: 1 lease id, 2 lease ms, 3 the receiver's response time in ms (-1: it was not reached), 4 average
+ *       weight, 5 idle ms, 6 fixed clock or ''.
  * Returns 1 if the lease was held, 0 if not.
  */
 export const RELEASE_LUA = `${PRELUDE}
@@ -135,8 +137,9 @@ local expires = redis.call('ZSCORE', KEYS[1], leaseId) or redis.call('ZSCORE', K
 redis.call('ZREM', KEYS[1], leaseId)
 redis.call('ZREM', KEYS[2], leaseId)
 if not expires then return 0 end
-if ARGV[3] == '1' then
-  local held = now - (tonumber(expires) - leaseMs)
+local observed = tonumber(ARGV[3])
+if observed >= 0 then
+  local held = observed
   for i = 3, 4 do
     local previous = tonumber(redis.call('HGET', KEYS[i], 'hold'))
     local average = held

@@ -66,7 +66,7 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     expect((await f.admit(job('ep_2'))).admitted).toBe(true);
 
     // Released without reaching the receiver: the endpoint has no history, so its cap stays 2.
-    await f.release(first, false);
+    await f.release(first, null);
     expect((await f.admit(job('ep_1'))).admitted).toBe(true);
     expect((await f.admit(job('ep_1'))).admitted).toBe(false);
   });
@@ -75,8 +75,7 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     const { flow: f } = flow({ ENDPOINT_MAX_IN_FLIGHT: '2', TENANT_MAX_IN_FLIGHT: '0' });
     const heldFor = async (endpointId: string, ms: number) => {
       const admitted = lease(await f.admit(job(endpointId)));
-      f.now += ms;
-      await f.release(admitted, true);
+      await f.release(admitted, ms);
     };
     // History: ep_fast's attempts take 25 ms (cap 2 × 250 / 25 = 20), ep_slow's 500 ms (cap 2).
     for (let i = 0; i < 10; i++) await heldFor('ep_fast', 25);
@@ -88,7 +87,7 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     };
     expect(await admittedOf('ep_fast', 30)).toBe(20);
     expect(await admittedOf('ep_slow', 30)).toBe(2);
-    // The fast endpoint starts to hang: once its oldest attempt in flight is old, the cap is 2 again.
+    // The fast endpoint starts to hang: once an attempt has been in flight for a second, the cap is 2 again.
     f.now += 1_000;
     expect((await f.admit(job('ep_fast'))).admitted).toBe(false);
   });
@@ -116,7 +115,7 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     const a = lease(await f.admit(job('ep_1')));
     lease(await f.admit(job('ep_1')));
     f.now += 400;
-    await f.release(a, true); // held 400 ms: the average starts there
+    await f.release(a, 400); // the receiver took 400 ms: the average starts there
     lease(await f.admit(job('ep_1')));
     // Full again. The oldest attempt in flight is 400 ms old, the average 400 ms: a slot frees every 200 ms.
     const hold = holdEstimate(400, 400, config.delivery.timeoutMs);
@@ -197,7 +196,7 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     );
     const first = lease(await f.admit(job('ep_1')));
     expect(await f.admit(job('ep_1'))).toMatchObject({ reason: 'endpoint_in_flight' });
-    await f.release(first, false);
+    await f.release(first, null);
     f.now += 200;
     expect((await f.admit(job('ep_1'))).admitted).toBe(true);
   });
@@ -217,7 +216,7 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     // 200 ms after the first admission, less the few ms between the two calls.
     expect(second.delayMs).toBeLessThanOrEqual(200);
     expect(second.delayMs).toBeGreaterThan(150);
-    await f.release(lease(first), true);
+    await f.release(lease(first), 10);
 
     const keys = await redis.keys(`${config.redis.prefix}:flow:*`);
     expect(keys.sort()).toEqual(

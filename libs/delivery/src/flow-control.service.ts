@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EndpointRepository } from '@app/db';
 import {
   ENDPOINT_CAP_REFERENCE_HOLD_MS,
+  HANG_AFTER_MS,
   HOLD_AVERAGE_WEIGHT,
   HOLD_ESTIMATE_MIN_MS,
   throttleSpacing,
@@ -98,6 +99,7 @@ export class FlowControlService implements OnApplicationShutdown {
       ENDPOINT_CAP_REFERENCE_HOLD_MS,
       endpointRate.catchUpMs,
       applicationRate.catchUpMs,
+      HANG_AFTER_MS,
     );
     if (admitted === 1) {
       return {
@@ -112,15 +114,16 @@ export class FlowControlService implements OnApplicationShutdown {
   }
 
   /**
-   * Frees the lease's slots. `reachedReceiver` says the attempt went out to the endpoint (whatever it
-   * answered): only those teach the hold-time averages that space out deferrals.
+   * Frees the lease's slots. `responseMs` is how long the receiver took to answer, when the attempt went out
+   * to it (whatever it answered), null otherwise: the receiver's times, not ours around them, teach the
+   * averages that size an endpoint's cap and space out deferrals.
    */
-  async release(lease: FlowLease, reachedReceiver: boolean): Promise<void> {
+  async release(lease: FlowLease, responseMs: number | null): Promise<void> {
     await this.redis.flowRelease(
       ...lease.keys,
       lease.id,
       this.config.delivery.leaseMs,
-      reachedReceiver ? 1 : 0,
+      responseMs ?? -1,
       HOLD_AVERAGE_WEIGHT,
       STATE_IDLE_MS,
       this.clock(),

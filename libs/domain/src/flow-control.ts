@@ -114,20 +114,28 @@ export function capPlace(tail: number, now: number, holdMs: number, cap: number)
 }
 
 /**
+ * An attempt in flight this long shows an endpoint that started to hang, before any attempt finishes and
+ * tells the average: the cap falls back to its base at once.
+ */
+export const HANG_AFTER_MS = 1_000;
+
+/**
  * The cap an endpoint is held to. The cap protects other senders from an endpoint that holds worker slots for
  * long (one that hangs until the timeout), not from one that frees them in milliseconds: a fast endpoint with
  * a backlog cycling through every worker slot delays nobody. So the cap counts in full for an endpoint whose
- * attempts take ENDPOINT_CAP_REFERENCE_HOLD_MS or more, and grows in proportion as they get faster (20 at
- * 250 ms, 100 at 50 ms). An endpoint with no history yet gets the cap in full until it shows it is fast, and
- * one that starts to hang falls back to it as soon as its oldest attempt in flight gets old.
+ * receiver takes ENDPOINT_CAP_REFERENCE_HOLD_MS or more to answer (a moving average of its response times,
+ * not of our own time around them, which grows with our load and would shrink the cap just when the backlog
+ * is longest), and grows in proportion as it gets faster (20 at 250 ms, 100 at 50 ms). An endpoint with no
+ * history yet gets the cap in full until it shows it is fast, and one with an attempt in flight for
+ * HANG_AFTER_MS falls back to it.
  */
 export function effectiveEndpointCap(
   cap: number,
-  averageHoldMs: number | undefined,
+  averageResponseMs: number | undefined,
   oldestInFlightAgeMs: number,
 ): number {
-  if (cap <= 0 || averageHoldMs === undefined) return cap;
-  const hold = Math.max(averageHoldMs, oldestInFlightAgeMs, HOLD_ESTIMATE_MIN_MS);
+  if (cap <= 0 || averageResponseMs === undefined || oldestInFlightAgeMs >= HANG_AFTER_MS) return cap;
+  const hold = Math.max(averageResponseMs, HOLD_ESTIMATE_MIN_MS);
   return Math.max(cap, Math.floor((cap * ENDPOINT_CAP_REFERENCE_HOLD_MS) / hold));
 }
 

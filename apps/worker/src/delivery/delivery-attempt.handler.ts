@@ -1,9 +1,6 @@
 import { DelayedError } from 'bullmq';
-import type { AttemptResultName, DeliveryAttemptService, FlowControlService } from '@app/delivery';
+import type { DeliveryAttemptService, FlowControlService } from '@app/delivery';
 import type { JobHandler } from '../jobs/job-handlers';
-
-/** Outcomes of attempts that went out to the receiver: their duration teaches flow control's estimates. */
-const REACHED_RECEIVER: ReadonlySet<AttemptResultName> = new Set(['success', 'retry', 'fail']);
 
 /**
  * A delivery attempt job: ask flow control first (the job carries whose delivery it is, so a refused job
@@ -29,13 +26,14 @@ export function deliveryAttemptHandler(
       await job.moveToDelayed(Date.now() + admission.delayMs, token);
       throw new DelayedError(`deferred ${admission.delayMs} ms: ${admission.reason}`);
     }
-    let reached = false;
+    let responseMs: number | null = null;
     try {
-      const result = await attempts.attempt(data.deliveryId, data.fence);
-      reached = REACHED_RECEIVER.has(result);
-      return result;
+      const report = await attempts.attempt(data.deliveryId, data.fence);
+      responseMs = report.responseMs;
+      return report.result;
     } finally {
-      await flow.release(admission.lease, reached);
+      // The receiver's response time, when it was reached, teaches flow control how fast the endpoint is.
+      await flow.release(admission.lease, responseMs);
     }
   };
 }
