@@ -196,8 +196,20 @@ export class EndpointRepository {
 
   /** Hard delete: the schema has no tombstone, so deliveries and attempts of the endpoint go with it. */
   async delete(tenantId: string, applicationId: string, id: string): Promise<void> {
-    const { count } = await this.prisma.endpoint.deleteMany({ where: { tenantId, applicationId, id } });
-    if (count === 0) throw notFound();
+    // One statement: the endpoint, its deliveries and their attempts (the delivery tables have no foreign
+    // keys to cascade, see ADR 0005).
+    const [row] = await this.sql.query<{ n: number }>(
+      `WITH endpoint AS (
+         DELETE FROM endpoints WHERE tenant_id = $1 AND application_id = $2 AND id = $3 RETURNING id
+       ), attempts AS (
+         DELETE FROM delivery_attempts WHERE tenant_id = $1 AND endpoint_id IN (SELECT id FROM endpoint)
+       ), deliveries AS (
+         DELETE FROM deliveries WHERE endpoint_id IN (SELECT id FROM endpoint)
+       )
+       SELECT count(*)::int AS n FROM endpoint`,
+      [tenantId, applicationId, id],
+    );
+    if (!row || row.n === 0) throw notFound();
     await this.routingChanged(applicationId);
   }
 
