@@ -1,200 +1,553 @@
-// `npm run bench`: the real stack on loopback (built API and worker processes, private PostgreSQL and
-// Redis under .data/bench), a local receiver and a bounded load generator. Prints accepted messages/s,
-// delivered attempts/s and accept-to-receipt latency. Not a test: numbers depend on the machine.
+// `npm run bench`: the benchmark of issue 11. It starts a private PostgreSQL and Redis under .data/bench (or
+// uses DATABASE_URL + REDIS_URL, with BENCH_ALLOW_RESET=1 since it wipes them), builds once, starts the
+// production API and BENCH_WORKERS worker processes, a receiver and a load generator on 127.0.0.1, and runs
+// the scenarios in order: ceiling, ingest, drain, sustained, saturation, fanout, noisy, throttled (see
+// docs/benchmarks.md). Every scenario is bounded in messages and time; the whole run has a deadline. It prints
+// progress every second, a table at the end with every delivered/s as a ratio to the bare ceiling, CPU ms per
+// message per process, and writes bench/results/latest.json. Exit status 1 if a scenario did not complete
+// or a signature did not verify. Not a test: the figures depend on the machine.
 //
-//   BENCH_SECONDS (10)  BENCH_CONCURRENCY (50)  BENCH_MAX_MESSAGES (50000)  BENCH_ENDPOINTS (1)
-//   BENCH_PAYLOAD_BYTES (1024)  WORKER_CONCURRENCY (100)
-//   BENCH_PG_PORT (54331)  BENCH_REDIS_PORT (63791)  BENCH_API_PORT (18090)
+// Knobs (environment): the main ones are BENCH_SCENARIOS (all), BENCH_SECONDS (10), BENCH_CONCURRENCY (50),
+// BENCH_MAX_MESSAGES (50000), BENCH_ENDPOINTS (1), BENCH_PAYLOAD_BYTES (1024), BENCH_WORKERS (1),
+// WORKER_CONCURRENCY (100), BENCH_RATE (500) and the ports BENCH_PG_PORT (54331), BENCH_REDIS_PORT (63791),
+// BENCH_API_PORT (18090); readConfig below has every one with its default, docs/benchmarks.md explains them.
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
-import { runOrThrow, startProcess, stopChild, waitForReady } from './lib/processes.mjs';
-import { migrate, resetState, startServices } from './lib/services.mjs';
+import { now, sleep } from './bench/common.mjs';
+import { CpuMeter } from './bench/cpu.mjs';
+import { printReport } from './bench/report.mjs';
+import { inlineHelper, spawnHelper } from './bench/rpc.mjs';
+import { postgresHandle } from './lib/postgres.mjs';
+import { run, runOrThrow, startProcess, stopChild, tail, waitForReady } from './lib/processes.mjs';
+import { redisCli, redisFiles } from './lib/redis.mjs';
+import { resetState, startServices } from './lib/services.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
-const MAX_MESSAGES = Number(process.env.BENCH_MAX_MESSAGES ?? 50_000);
-const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 1);
-const PAYLOAD_BYTES = Number(process.env.BENCH_PAYLOAD_BYTES ?? 1024);
-const DRAIN_TIMEOUT_MS = 120_000;
-const API_PORT = Number(process.env.BENCH_API_PORT ?? 18090);
+const startedAt = now();
+const DATA_DIR = path.join(root, '.data/bench');
+const LOG_DIR = path.join(DATA_DIR, 'logs');
+const QUEUE_PREFIX = '{hrbench}';
 
 const log = (msg) => console.log(`[bench] ${msg}`);
-const children = [];
 
-async function json(url, method, token, body) {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.json();
+// The parts that need node_modules (undici, pg, standardwebhooks) load once it is there: like npm test, the
+// bench installs the dependencies of a fresh clone itself.
+let createLoadgen, createReceiver, BenchDb, clearQueuePrefix, scenarios;
+
+async function loadDependencies() {
+  if (!fs.existsSync(path.join(root, 'node_modules'))) {
+    log('node_modules is missing: npm ci');
+    const r = await run('npm', ['ci', '--no-audit', '--no-fund'], { inherit: true, timeoutMs: 600_000 });
+    if (r.code !== 0) throw new Error('npm ci failed');
+  }
+  ({ createLoadgen } = await import('./bench/loadgen.mjs'));
+  ({ createReceiver } = await import('./bench/receiver.mjs'));
+  ({ BenchDb, clearQueuePrefix } = await import('./bench/platform.mjs'));
+  scenarios = await import('./bench/scenarios.mjs');
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+function knob(name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new Error(`${name} must be a number from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+function readConfig() {
+  const apiPort = knob('BENCH_API_PORT', 18090, { min: 1, max: 65535 });
+  const selected = (process.env.BENCH_SCENARIOS || scenarios.SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = selected.filter((s) => !scenarios.SCENARIOS.includes(s));
+  if (unknown.length)
+    throw new Error(
+      `BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${scenarios.SCENARIOS.join(', ')})`,
+    );
+  const helpers = process.env.BENCH_HELPERS || 'child';
+  if (!['child', 'inline'].includes(helpers)) throw new Error('BENCH_HELPERS must be child or inline');
+  return {
+    scenarios: scenarios.SCENARIOS.filter((s) => selected.includes(s)),
+    seconds: knob('BENCH_SECONDS', 10, { min: 1, max: 600 }),
+    warmupSeconds: knob('BENCH_WARMUP_SECONDS', 1, { max: 60 }),
+    warmupMessages: knob('BENCH_WARMUP_MESSAGES', 500, { max: 100_000 }),
+    concurrency: knob('BENCH_CONCURRENCY', 50, { min: 1, max: 2000 }),
+    maxMessages: knob('BENCH_MAX_MESSAGES', 50_000, { min: 1, max: 10_000_000 }),
+    endpoints: knob('BENCH_ENDPOINTS', 1, { min: 1, max: 1000 }),
+    payloadBytes: knob('BENCH_PAYLOAD_BYTES', 1024, { min: 32, max: 1024 * 1024 }),
+    workers: knob('BENCH_WORKERS', 1, { min: 1, max: 64 }),
+    workerConcurrency: knob('WORKER_CONCURRENCY', 100, { min: 1, max: 1000 }),
+    deliveryTimeoutMs: knob('DELIVERY_TIMEOUT_MS', 15_000, { min: 100, max: 300_000 }),
+    rate: knob('BENCH_RATE', 500, { min: 1, max: 100_000 }),
+    ceilingJobs: knob('BENCH_CEILING_JOBS', 20_000, { min: 1, max: 10_000_000 }),
+    ceilingTimeoutS: knob('BENCH_CEILING_TIMEOUT_S', 90, { min: 1, max: 3600 }),
+    drainTimeoutS: knob('BENCH_DRAIN_TIMEOUT_S', 120, { min: 1, max: 3600 }),
+    fanoutEndpoints: knob('BENCH_FANOUT_ENDPOINTS', 100, { min: 1, max: 1000 }),
+    fanoutMessages: knob('BENCH_FANOUT_MESSAGES', 50, { min: 1, max: 100_000 }),
+    fanoutRate: knob('BENCH_FANOUT_RATE', 50, { min: 0.1, max: 10_000 }),
+    fanoutSingles: knob('BENCH_FANOUT_SINGLES', 3, { min: 0, max: 100 }),
+    noisyBacklog: knob('BENCH_NOISY_BACKLOG', 10_000, { min: 1, max: 1_000_000 }),
+    noisyBacklogSeconds: knob('BENCH_NOISY_BACKLOG_SECONDS', 30, { min: 1, max: 600 }),
+    noisyRate: knob('BENCH_NOISY_RATE', 50, { min: 0.1, max: 10_000 }),
+    noisySeconds: knob('BENCH_NOISY_SECONDS', 10, { min: 1, max: 600 }),
+    noisyGraceS: knob('BENCH_NOISY_GRACE_S', 10, { min: 0, max: 600 }),
+    noisyTimeoutMs: knob('BENCH_NOISY_TIMEOUT_MS', 5_000, { min: 100, max: 300_000 }),
+    throttleRate: knob('BENCH_THROTTLE_RATE', 10, { min: 1, max: 65_535 }),
+    throttleOffered: knob('BENCH_THROTTLE_OFFERED', 50, { min: 0.1, max: 10_000 }),
+    verifyEvery: knob('BENCH_VERIFY_EVERY', 50, { min: 0, max: 1_000_000 }),
+    pgStats: process.env.BENCH_PG_STATS === '1',
+    pgStatsTop: knob('BENCH_PG_STATS_TOP', 8, { min: 1, max: 100 }),
+    helpers,
+    deadlineS: knob('BENCH_DEADLINE_S', 570, { min: 30, max: 86_400 }),
+    skipBuild: process.env.BENCH_SKIP_BUILD === '1',
+    pgPort: knob('BENCH_PG_PORT', 54331, { min: 1, max: 65535 }),
+    redisPort: knob('BENCH_REDIS_PORT', 63791, { min: 1, max: 65535 }),
+    apiPort,
+    workerHealthPort: knob('BENCH_WORKER_HEALTH_PORT', apiPort + 100, { min: 1, max: 65535 }),
+    receiverPort: knob('BENCH_RECEIVER_PORT', 0, { max: 65535 }),
+    results: process.env.BENCH_RESULTS || 'bench/results/latest.json',
+    // Engine settings given to the API and workers through the environment (unset ones are defaults).
+    engineEnv: Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([name]) =>
+          /^(WORKER_|DELIVERY_|ENDPOINT_|TENANT_|RECONCILER_|MAX_PAYLOAD_BYTES$)/.test(name),
+        )
+        .sort(),
+    ),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Processes the bench owns, stopped on the way out whatever happens.
+
+const owned = { api: null, workers: [], helpers: [], services: null, db: null };
+
+async function cleanup() {
+  await Promise.all(owned.workers.map((c) => stopChild(c, 5_000)));
+  if (owned.api) await stopChild(owned.api, 10_000);
+  await Promise.all(owned.helpers.map((h) => h.stop().catch(() => undefined)));
+  await owned.db?.close().catch(() => undefined);
+  if (owned.services) await owned.services.stop().catch((e) => log(`stopping services: ${e.message}`));
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping everything`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Set-up
+
+async function services(cfg) {
+  const external = process.env.DATABASE_URL && process.env.REDIS_URL;
+  if (external) {
+    if (process.env.BENCH_ALLOW_RESET !== '1') {
+      throw new Error(
+        "DATABASE_URL and REDIS_URL are set: the bench drops and recreates that database's public schema and " +
+          `deletes the ${QUEUE_PREFIX} keys in that Redis. Set BENCH_ALLOW_RESET=1 if that is what you want, ` +
+          'or unset them to let the bench start its own PostgreSQL and Redis under .data/bench.',
+      );
+    }
+    log('using DATABASE_URL and REDIS_URL (PostgreSQL and Redis CPU cannot be sampled: not ours)');
+    return { databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, external: true };
+  }
+  const pgSettings = cfg.pgStats
+    ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' }
+    : {};
+  const start = () =>
+    startServices({ dataDir: DATA_DIR, pgPort: cfg.pgPort, redisPort: cfg.redisPort, pgSettings, log });
+  let s = await start();
+  // A server left running by an interrupted run keeps the settings it was started with.
+  const libs = (await psqlValue(s, 'show shared_preload_libraries')).includes('pg_stat_statements');
+  if (libs !== cfg.pgStats) {
+    log('restarting PostgreSQL to change shared_preload_libraries');
+    await s.stop();
+    s = await start();
+  }
+  return { ...s, external: false };
+}
+
+async function psqlValue(s, sql) {
+  const r = await run(path.join(s.pgBinDir, 'psql'), ['-X', '-tAc', sql, '-d', s.databaseUrl], {
+    timeoutMs: 15_000,
+  });
+  return r.output.trim();
+}
+
+/** Drops and recreates the schema; on our own Redis also FLUSHALL, elsewhere only the bench's keys. */
+async function resetAll(svc) {
+  if (!svc.external) return resetState({ ...svc, root });
+  const db = new BenchDb(svc.databaseUrl);
+  try {
+    await db.query('drop schema if exists public cascade; create schema public;');
+  } finally {
+    await db.close();
+  }
+  await clearQueuePrefix(svc.redisUrl, QUEUE_PREFIX);
+}
+
+function pids(svc) {
+  if (svc.external) return { postmaster: null, redis: null };
+  const read = (file) => {
+    try {
+      return Number(fs.readFileSync(file, 'utf8').split('\n')[0].trim()) || null;
+    } catch {
+      return null;
+    }
+  };
+  const { pgDir } = postgresHandle({ dataDir: DATA_DIR, pgPort: 0 });
+  return {
+    postmaster: read(path.join(pgDir, 'postmaster.pid')),
+    redis: read(redisFiles(DATA_DIR).pidFile),
+  };
+}
+
+async function machineInfo(svc, db) {
+  const git = (args) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const cpus = os.cpus();
+  let redisVersion = null;
+  try {
+    redisVersion =
+      (await redisCli(svc.redisUrl, ['INFO', 'server'])).match(/redis_version:(\S+)/)?.[1] ?? null;
+  } catch {
+    /* not important */
+  }
+  return {
+    cpus: cpus.length,
+    model: cpus[0]?.model ?? null,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    commit: git(['rev-parse', '--short=12', 'HEAD']),
+    dirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+    postgres: await db.version().catch(() => null),
+    redis: redisVersion,
+    loadAverageAtStart: os.loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The platform's worker processes
+
+function workerManager(cfg, env) {
+  let current = { key: null };
+
+  async function stop({ force = false } = {}) {
+    const list = owned.workers;
+    owned.workers = [];
+    current = { key: null };
+    await Promise.all(
+      list.map((c) => {
+        if (!force) return stopChild(c, 20_000);
+        const gone = new Promise((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', resolve)));
+        c.kill('SIGKILL');
+        return gone;
+      }),
+    );
+  }
+
+  async function waitHealthy(child, port) {
+    const deadline = now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `a worker stopped while starting; last lines of ${child.logFile}:\n${tail(child.logFile, 15)}`,
+        );
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1_000) });
+        if (res.status === 200) return;
+      } catch {
+        /* not yet */
+      }
+      if (now() > deadline) throw new Error(`worker on health port ${port} not up within 60 s`);
+      await sleep(100);
+    }
+  }
+
+  /**
+   * Runs BENCH_WORKERS workers with `extra` environment, restarting them if they run with another; resolves
+   * true when it started them.
+   */
+  async function ensure(extra) {
+    const key = JSON.stringify(extra);
+    const alive = owned.workers.length > 0 && owned.workers.every((c) => c.exitCode === null);
+    if (alive && current.key === key) return false;
+    await stop();
+    const started = [];
+    for (let i = 1; i <= cfg.workers; i++) {
+      const port = cfg.workerHealthPort + i;
+      const child = startProcess('dist/apps/worker/src/main.js', {
+        env: { ...env, ...extra, WORKER_HEALTH_PORT: String(port) },
+        logFile: path.join(LOG_DIR, `worker-${i}.log`),
+        nodeArgs: profileArgs(),
+      });
+      owned.workers.push(child);
+      started.push(waitHealthy(child, port));
+    }
+    await Promise.all(started);
+    current = { key };
+    return true;
+  }
+
+  return { ensure, stop, pids: () => owned.workers.map((c) => c.pid) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * BENCH_CPU_PROF=1: the API and the workers write V8 CPU profiles to .data/bench/logs/profiles when they stop
+ * (summarise one with `node scripts/bench/profile-summary.mjs <file>`, or open it in Chrome's DevTools).
+ */
+function profileArgs() {
+  if (process.env.BENCH_CPU_PROF !== '1') return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${path.join(LOG_DIR, 'profiles')}`];
 }
 
 async function main() {
-  const services = await startServices({
-    dataDir: '.data/bench',
-    pgPort: Number(process.env.BENCH_PG_PORT ?? 54331),
-    redisPort: Number(process.env.BENCH_REDIS_PORT ?? 63791),
-    log,
-  });
-  const cleanup = async () => {
-    await Promise.all(children.map((child) => stopChild(child)));
-    await services.stop();
-  };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  await loadDependencies();
+  const cfg = readConfig();
+  const deadlineAt = startedAt + cfg.deadlineS * 1000;
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  log(
+    `scenarios: ${cfg.scenarios.join(', ')}; ${cfg.workers} worker process(es) × ${cfg.workerConcurrency}; ` +
+      `${cfg.seconds} s windows; ${cfg.concurrency} connections; helpers: ${cfg.helpers}; deadline ${cfg.deadlineS} s`,
+  );
 
-  try {
-    const adminToken = randomBytes(24).toString('hex');
-    const env = {
-      ...process.env,
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(API_PORT),
-      DATABASE_URL: services.databaseUrl,
-      REDIS_URL: services.redisUrl,
-      ADMIN_TOKEN: adminToken,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
-      LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '100',
-    };
-    // A fresh database each run so earlier runs' rows do not skew the numbers.
-    await resetState({ ...services, root });
-    log('migrating and building…');
-    await migrate({ root, databaseUrl: services.databaseUrl, inherit: false });
-    await runOrThrow('npm', ['run', 'build', '--silent'], { env });
-
-    // The receiver: records when each message id arrived (first receipt per endpoint path).
-    const receipts = new Map();
-    let received = 0;
-    const receiver = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        received++;
-        const id = req.headers['webhook-id'];
-        if (!receipts.has(id)) receipts.set(id, []);
-        receipts.get(id).push(performance.now());
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-    const receiverUrl = `http://127.0.0.1:${receiver.address().port}`;
-
-    for (const name of ['api', 'worker']) {
-      children.push(
-        startProcess(`dist/apps/${name}/src/main.js`, {
-          env,
-          logFile: `.data/bench/${name}.log`,
-          append: false,
-        }),
-      );
-    }
-    const api = `http://127.0.0.1:${API_PORT}`;
-    await waitForReady(api, { timeoutMs: 60_000, children });
-
-    const tenant = await json(`${api}/admin/v1/tenants`, 'POST', adminToken, { name: 'bench' });
-    const app = await json(`${api}/api/v1/app`, 'POST', tenant.apiKey, { name: 'bench' });
-    for (let i = 0; i < ENDPOINTS; i++) {
-      await json(`${api}/api/v1/app/${app.id}/endpoint`, 'POST', tenant.apiKey, {
-        url: `${receiverUrl}/ep${i}`,
-      });
-    }
-
-    const payload = JSON.stringify({ type: 'bench', data: 'x'.repeat(Math.max(0, PAYLOAD_BYTES - 30)) });
-    const body = `{"eventType":"bench.event","payload":${payload}}`;
-    const pool = new Pool(api, { connections: CONCURRENCY });
-    const sentAt = new Map();
-    let accepted = 0;
-    let failed = 0;
-    let issued = 0;
-    const started = performance.now();
-    const deadline = started + SECONDS * 1000;
-    log(
-      `load: ${CONCURRENCY} connections for ${SECONDS} s (at most ${MAX_MESSAGES} messages), ${ENDPOINTS} endpoint(s)`,
-    );
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (performance.now() < deadline && issued < MAX_MESSAGES) {
-          issued++;
-          const t0 = performance.now();
-          const res = await pool.request({
-            method: 'POST',
-            path: `/api/v1/app/${app.id}/msg`,
-            headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
-            body,
-          });
-          const text = await res.body.text();
-          if (res.statusCode === 202) {
-            accepted++;
-            sentAt.set(JSON.parse(text).id, t0);
-          } else failed++;
-        }
-      }),
-    );
-    const loadEnded = performance.now();
-    const expected = accepted * ENDPOINTS;
-    const receivedDuringLoad = received;
-    log(`load done: ${accepted} accepted, ${failed} failed; waiting for ${expected} deliveries…`);
-    const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while (received < expected && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
-    const drained = performance.now();
-    await pool.close();
-    receiver.close();
-
-    const latencies = [];
-    let lastReceipt = 0;
-    for (const [id, t0] of sentAt) {
-      for (const t of receipts.get(id) ?? []) {
-        latencies.push(t - t0);
-        lastReceipt = Math.max(lastReceipt, t);
-      }
-    }
-    latencies.sort((a, b) => a - b);
-    const loadSeconds = (loadEnded - started) / 1000;
-    const result = {
-      date: new Date().toISOString(),
-      node: process.version,
-      concurrency: CONCURRENCY,
-      endpoints: ENDPOINTS,
-      payloadBytes: Buffer.byteLength(payload),
-      workerConcurrency: Number(env.WORKER_CONCURRENCY),
-      accepted,
-      failed,
-      acceptedPerSecond: Math.round(accepted / loadSeconds),
-      delivered: received,
-      deliveredPerSecondDuringLoad: Math.round(receivedDuringLoad / loadSeconds),
-      deliveredPerSecondEndToEnd: Math.round(
-        received / ((Math.max(lastReceipt, loadEnded) - started) / 1000),
-      ),
-      drainSecondsAfterLoad: Number(((drained - loadEnded) / 1000).toFixed(2)),
-      latencyMs: {
-        p50: Math.round(percentile(latencies, 50)),
-        p95: Math.round(percentile(latencies, 95)),
-        p99: Math.round(percentile(latencies, 99)),
-      },
-      complete: received >= expected,
-    };
-    console.log(JSON.stringify(result, null, 2));
-    if (!result.complete) process.exitCode = 1;
-  } finally {
-    await cleanup();
+  const svc = await services(cfg);
+  owned.services = svc.external ? null : svc;
+  log('resetting the database schema and the queue');
+  await resetAll(svc);
+  if (cfg.skipBuild && fs.existsSync('dist/apps/api/src/main.js')) {
+    log('BENCH_SKIP_BUILD=1: using the existing dist/');
+    await runOrThrow(process.execPath, ['scripts/prisma.mjs', 'generate'], { timeoutMs: 120_000 });
+  } else {
+    log('building (npm run build)…');
+    const t = now();
+    await runOrThrow('npm', ['run', 'build', '--silent'], { timeoutMs: 300_000 });
+    log(`built in ${((now() - t) / 1000).toFixed(1)} s`);
   }
+  await runOrThrow(process.execPath, ['scripts/prisma.mjs', 'migrate', 'deploy'], {
+    env: { ...process.env, DATABASE_URL: svc.databaseUrl },
+    timeoutMs: 120_000,
+  });
+  const db = new BenchDb(svc.databaseUrl);
+  owned.db = db;
+  const pgStats = cfg.pgStats && (await db.enableStatementStats());
+  if (cfg.pgStats && !pgStats)
+    log('BENCH_PG_STATS=1 but pg_stat_statements is not loaded; statement stats skipped');
+
+  // Helpers: the receiver and the load generator, in their own processes unless BENCH_HELPERS=inline.
+  const helper = (name, script, factory) =>
+    cfg.helpers === 'inline'
+      ? inlineHelper(name, factory())
+      : spawnHelper(path.join(root, 'scripts/bench', script), {
+          name,
+          logFile: path.join(LOG_DIR, `${name}.log`),
+        });
+  const receiver = helper('receiver', 'receiver.mjs', createReceiver);
+  const loadgen = helper('loadgen', 'loadgen.mjs', createLoadgen);
+  owned.helpers.push(receiver, loadgen);
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  const receiverUrl = await receiver.call('listen', {
+    port: cfg.receiverPort,
+    secret,
+    verifyEvery: cfg.verifyEvery,
+  });
+
+  const adminToken = randomBytes(24).toString('hex');
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(cfg.apiPort),
+    DATABASE_URL: svc.databaseUrl,
+    REDIS_URL: svc.redisUrl,
+    QUEUE_PREFIX,
+    ADMIN_TOKEN: adminToken,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
+    DELIVERY_TIMEOUT_MS: String(cfg.deliveryTimeoutMs),
+    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+    WORKER_CONCURRENCY: String(cfg.workerConcurrency),
+  };
+  const origin = `http://127.0.0.1:${cfg.apiPort}`;
+  owned.api = startProcess('dist/apps/api/src/main.js', {
+    env,
+    logFile: path.join(LOG_DIR, 'api.log'),
+    append: false,
+    nodeArgs: profileArgs(),
+  });
+  await waitForReady(origin, { timeoutMs: 60_000, children: [owned.api] });
+
+  const workers = workerManager(cfg, env);
+  const ceilingProcs = [];
+  const { postmaster, redis } = pids(svc);
+  const self = cfg.helpers === 'inline' ? 'bench (orchestrator+receiver+loadgen)' : 'orchestrator';
+  const cpu = new CpuMeter(() => ({
+    api: owned.api ? [owned.api.pid] : [],
+    ...Object.fromEntries(workers.pids().map((pid, i) => [`worker-${i + 1}`, [pid]])),
+    ...Object.fromEntries(ceilingProcs.map((h, i) => [`ceiling-worker-${i + 1}`, [h.pid]])),
+    postgres: postmaster ? { tree: postmaster } : [],
+    redis: redis ? [redis] : [],
+    ...(cfg.helpers === 'child' ? { receiver: [receiver.pid], loadgen: [loadgen.pid] } : {}),
+    [self]: [process.pid],
+  }));
+  cpu.sample();
+
+  const machine = await machineInfo(svc, db);
+  log(
+    `machine: ${machine.cpus} × ${machine.model}, Node ${machine.node}, PostgreSQL ${machine.postgres}, ` +
+      `Redis ${machine.redis}, commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}, load ${machine.loadAverageAtStart.join(' ')}`,
+  );
+
+  const ctx = {
+    cfg,
+    log,
+    origin,
+    adminToken,
+    receiverUrl,
+    secret,
+    receiver,
+    loadgen,
+    db,
+    redisUrl: svc.redisUrl,
+    workers,
+    cpu,
+    ceilingPerSec: null,
+    backlog: null,
+    dirty: false,
+    budgetMs: (ms) => Math.max(1_000, Math.min(ms, deadlineAt - now() - 20_000)),
+    /** `n` bare-ceiling processes; those named ceiling-worker-<i> are sampled for CPU. */
+    spawnCeilingWorkers(n, name = 'ceiling-worker') {
+      const made = [];
+      for (let i = 1; i <= n; i++) {
+        const h = spawnHelper(path.join(root, 'scripts/bench/ceiling-worker.mjs'), {
+          name: `${name}-${i}`,
+          logFile: path.join(LOG_DIR, `${name}-${i}.log`),
+        });
+        made.push(h);
+        owned.helpers.push(h);
+      }
+      if (name === 'ceiling-worker') ceilingProcs.splice(0, ceilingProcs.length, ...made);
+      return made;
+    },
+    track(label, line) {
+      let busy = false;
+      let from = cpu.window();
+      const t0 = now();
+      const timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        const use = cpu.read(from);
+        from = cpu.window();
+        line()
+          .then((text) => {
+            const busyCores =
+              use.machineBusyMs === null
+                ? ''
+                : `  cpu ${Math.round((use.machineBusyMs / use.wallMs) * 100)}%`;
+            const foreign =
+              use.foreignMs === null ? '' : ` (others ${Math.round((use.foreignMs / use.wallMs) * 100)}%)`;
+            log(
+              `${label.padEnd(10)} ${((now() - t0) / 1000).toFixed(1).padStart(5)} s  ${text}${busyCores}${foreign}`,
+            );
+          })
+          .catch(() => undefined)
+          .finally(() => (busy = false));
+      }, 1_000);
+      return () => clearInterval(timer);
+    },
+  };
+
+  const results = {};
+  for (let k = 0; k < cfg.scenarios.length; k++) {
+    const name = cfg.scenarios[k];
+    const next = cfg.scenarios[k + 1];
+    if (deadlineAt - now() < 30_000) {
+      results[name] = { status: 'skipped', reason: `out of time (BENCH_DEADLINE_S=${cfg.deadlineS})` };
+      log(`${name}: skipped, out of time`);
+      continue;
+    }
+    if (owned.api.exitCode !== null || owned.api.signalCode !== null) {
+      results[name] = { status: 'failed', reason: `the API process has stopped; see ${owned.api.logFile}` };
+      continue;
+    }
+    log(`── ${name} ──`);
+    await receiver.call('reset');
+    await Promise.all([receiver.call('loopDelay'), loadgen.call('loopDelay')]);
+    if (pgStats) await db.resetStatementStats();
+    const t = now();
+    try {
+      results[name] = await scenarios[name](ctx);
+    } catch (err) {
+      results[name] = { status: 'failed', reason: err.message };
+      ctx.dirty = true;
+    }
+    results[name].wallSeconds = Math.round((now() - t) / 100) / 10;
+    // The same webhook-id twice on one path: a retry or a repeated job (each counts once above).
+    results[name].repeatedDeliveries = (await receiver.call('progress')).duplicates;
+    // Did the receiver and the load generator keep up? (Late loops stamp late times.)
+    results[name].helperLoopDelay = {
+      receiver: await receiver.call('loopDelay'),
+      loadgen: await loadgen.call('loopDelay'),
+    };
+    if (pgStats) results[name].pgStatements = await db.topStatements(cfg.pgStatsTop).catch(() => null);
+    log(
+      `${name}: ${results[name].status}${results[name].reason ? ` (${results[name].reason})` : ''} in ${results[name].wallSeconds} s`,
+    );
+
+    // Clean state for the next scenario; the ingest's backlog is the drain's input.
+    if (name === 'ingest' && next === 'drain' && results[name].status === 'ok') continue;
+    ctx.backlog = null;
+    if (ctx.dirty || results[name].status !== 'ok' || name === 'ingest') {
+      await workers.stop({ force: true });
+      await receiver.call('releaseHangs');
+      await clearQueuePrefix(svc.redisUrl, QUEUE_PREFIX);
+      ctx.dirty = false;
+    }
+    await db.truncate();
+  }
+
+  const signatures = await receiver.call('progress');
+  const report = printReport({ cfg, machine, results, signatures, startedAt, log });
+  const file = path.resolve(root, cfg.results);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${path.relative(root, file)} (${report.durationSeconds} s in all)`);
+  return report.complete ? 0 : 1;
 }
 
-main().catch((error) => {
-  console.error(`[bench] ${error.stack ?? error.message}`);
-  process.exit(1);
-});
+let code;
+try {
+  code = await main();
+} catch (err) {
+  // After Ctrl-C the helpers are stopped under the running scenario: its error says nothing new.
+  if (!interrupted)
+    console.error(
+      `[bench] ${err instanceof TypeError || err instanceof ReferenceError ? err.stack : err.message}`,
+    );
+  code = 1;
+}
+if (!interrupted) {
+  await cleanup();
+  process.exit(code);
+}

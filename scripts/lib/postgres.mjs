@@ -245,9 +245,10 @@ function shellQuote(s) {
 
 /**
  * Starts (or reuses) the PostgreSQL of `dataDir` on 127.0.0.1:`pgPort`, installing and initialising it if
- * needed; resolves a handle for `stopPostgres` once it accepts queries.
+ * needed; resolves a handle for `stopPostgres` once it accepts queries. `settings` are extra server settings
+ * (`-c name=value`) for a server started here; a reused server keeps the ones it was started with.
  */
-export async function startPostgres({ dataDir: requestedDir, pgPort, log }) {
+export async function startPostgres({ dataDir: requestedDir, pgPort, log, settings = {} }) {
   if (IS_ROOT) await removeOrphanedHomes(log);
   const dataDir = postgresHome(requestedDir, { log });
   const pgDir = path.join(dataDir, 'pg');
@@ -347,7 +348,10 @@ export async function startPostgres({ dataDir: requestedDir, pgPort, log }) {
     Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH
       ? `-k ${shellQuote(runDir)}`
       : `-c unix_socket_directories=''`;
-  const postgresOpts = `-p ${pgPort} -c listen_addresses=127.0.0.1 ${socketOpt} -c fsync=on`;
+  const extra = Object.entries(settings)
+    .map(([name, value]) => ` -c ${shellQuote(`${name}=${value}`)}`)
+    .join('');
+  const postgresOpts = `-p ${pgPort} -c listen_addresses=127.0.0.1 ${socketOpt} -c fsync=on${extra}`;
 
   log(`Starting PostgreSQL on 127.0.0.1:${pgPort} (log: ${logFile})…`);
   const code = await runDetached(

@@ -172,13 +172,13 @@ export function exitCodeFor(signal) {
 }
 
 /**
- * Starts `node <script>` (the built API or worker) with its output appended to `logFile` (or replacing it,
- * `append: false`). The child gets `logFile` as a property, for error messages.
+ * Starts `node [nodeArgs] <script>` (the built API or worker) with its output appended to `logFile` (or
+ * replacing it, `append: false`). The child gets `logFile` as a property, for error messages.
  */
-export function startProcess(script, { env, logFile, append = true }) {
+export function startProcess(script, { env, logFile, append = true, nodeArgs = [] }) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, append ? 'a' : 'w');
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   child.logFile = logFile;
   return child;

@@ -13,10 +13,11 @@ import { flushRedis, startRedis, stopRedis } from './redis.mjs';
 
 /**
  * Starts (or reuses) a private PostgreSQL and Redis.
- * @param {{ dataDir: string, pgPort: number, redisPort: number, log?: (msg: string) => void }} opts
+ * `pgSettings` are extra PostgreSQL server settings (e.g. the bench's shared_preload_libraries).
+ * @param {{ dataDir: string, pgPort: number, redisPort: number, pgSettings?: Record<string, string>, log?: (msg: string) => void }} opts
  * @returns {Promise<{ databaseUrl: string, redisUrl: string, pgBinDir: string, stop: () => Promise<void> }>}
  */
-export async function startServices({ dataDir, pgPort, redisPort, log = console.log }) {
+export async function startServices({ dataDir, pgPort, redisPort, pgSettings = {}, log = console.log }) {
   if (!dataDir || !pgPort || !redisPort) throw new Error('startServices needs dataDir, pgPort and redisPort');
   if ([5432, 6379].includes(Number(pgPort)) || [5432, 6379].includes(Number(redisPort))) {
     throw new Error('Refusing to use the default ports 5432/6379 (they belong to system services)');
@@ -36,7 +37,7 @@ export async function startServices({ dataDir, pgPort, redisPort, log = console.
 
   try {
     // Sequential: an apt-get install for one must not run alongside the other's.
-    pg = await startPostgres({ dataDir, pgPort, log });
+    pg = await startPostgres({ dataDir, pgPort, log, settings: pgSettings });
     if (await ensureDatabase(pg)) log(`Created database "hookrelay"`);
     redis = await startRedis({ dataDir, redisPort, log });
   } catch (err) {

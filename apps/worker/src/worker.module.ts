@@ -3,8 +3,9 @@ import { BullModule } from '@nestjs/bullmq';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule, loggerOptions } from '@app/config';
 import { DbModule } from '@app/db';
-import { DeliveryAttemptService, DeliveryModule } from '@app/delivery';
+import { DeliveryAttemptService, DeliveryModule, FlowControlService } from '@app/delivery';
 import { QUEUES, QueueModule, QueueName } from '@app/queue';
+import { deliveryAttemptHandler } from './delivery/delivery-attempt.handler';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { assertRegistryComplete, JOB_HANDLERS, type JobHandlers } from './jobs/job-handlers';
 import { ReconcilerLoop } from './maintenance/reconciler.loop';
@@ -15,9 +16,9 @@ const PROCESSORS = [DeliveryProcessor];
 /** Wires each job of the registry to the service method that does it. */
 const jobHandlersProvider = {
   provide: JOB_HANDLERS,
-  inject: [DeliveryAttemptService],
-  useFactory: (attempts: DeliveryAttemptService): JobHandlers => ({
-    DeliveryAttemptV2: ({ deliveryId, fence }) => attempts.attempt(deliveryId, fence),
+  inject: [FlowControlService, DeliveryAttemptService],
+  useFactory: (flow: FlowControlService, attempts: DeliveryAttemptService): JobHandlers => ({
+    DeliveryAttemptV2: deliveryAttemptHandler(flow, attempts),
   }),
 };
 
@@ -37,7 +38,8 @@ export class WorkerModule implements OnModuleInit {
         // Registering the queue is what makes @nestjs/bullmq start the @Processor workers on it.
         BullModule.registerQueue({ name: QUEUES.delivery }),
       ],
-      providers: [jobHandlersProvider, RedisPolicyCheck, ReconcilerLoop, ...PROCESSORS],
+      // Flow control is the worker's alone (its Redis connection waits for Redis, as workers do).
+      providers: [FlowControlService, jobHandlersProvider, RedisPolicyCheck, ReconcilerLoop, ...PROCESSORS],
     };
   }
 

@@ -19,6 +19,22 @@ describe('loadConfig', () => {
     expect(config.redis.prefix).toBe('{hookrelay}');
     expect(config.encryptionKey).toHaveLength(32);
     expect(config.logLevel).toBe('info');
+    expect(config.flow).toEqual({ endpointMaxInFlight: 20, tenantMaxInFlight: 100 });
+    expect(config.delivery.dnsTimeoutMs).toBe(5_000);
+    expect(config.delivery.dnsServers).toEqual([]);
+  });
+
+  it('reads the flow-control caps (0 turns one off) and the DNS servers', () => {
+    const config = loadConfig({
+      ...valid,
+      ENDPOINT_MAX_IN_FLIGHT: '0',
+      TENANT_MAX_IN_FLIGHT: '200',
+      DELIVERY_DNS_TIMEOUT_MS: '750',
+      DELIVERY_DNS_SERVERS: '10.0.0.2, 127.0.0.1:5353,2001:db8::53,[::1]:53',
+    });
+    expect(config.flow).toEqual({ endpointMaxInFlight: 0, tenantMaxInFlight: 200 });
+    expect(config.delivery.dnsTimeoutMs).toBe(750);
+    expect(config.delivery.dnsServers).toEqual(['10.0.0.2', '127.0.0.1:5353', '2001:db8::53', '[::1]:53']);
   });
 
   it('reads durations with units, lists and numbers', () => {
@@ -69,6 +85,17 @@ describe('loadConfig', () => {
       /ENDPOINT_DISABLE_AFTER must be a duration/,
     ],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [
+      'ENDPOINT_MAX_IN_FLIGHT',
+      { ENDPOINT_MAX_IN_FLIGHT: '-1' },
+      /ENDPOINT_MAX_IN_FLIGHT must be a whole number from 0 to 100000/,
+    ],
+    ['TENANT_MAX_IN_FLIGHT', { TENANT_MAX_IN_FLIGHT: '2.5' }, /TENANT_MAX_IN_FLIGHT must be a whole number/],
+    [
+      'DELIVERY_DNS_SERVERS',
+      { DELIVERY_DNS_SERVERS: '10.0.0.2,dns.example.com' },
+      /DELIVERY_DNS_SERVERS has "dns.example.com"/,
+    ],
     [
       'DELIVERY_ALLOWED_CIDRS',
       { DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8,localhost' },

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseCidrList, parseDuration, parseDurationList } from '@app/domain';
 
@@ -94,6 +95,27 @@ const envSchema = z.object({
       }
       return parsed.cidrs.map((c) => c.text);
     }),
+  DELIVERY_DNS_TIMEOUT_MS: integer('DELIVERY_DNS_TIMEOUT_MS', 5_000, 100, 60_000),
+  DELIVERY_DNS_SERVERS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const servers = text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = servers.find((server) => !isDnsServer(server));
+      if (bad !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `DELIVERY_DNS_SERVERS has "${bad}", which is not an IP address with an optional port; use a list like 10.0.0.2,[2001:db8::53]:53`,
+        });
+        return z.NEVER;
+      }
+      return servers;
+    }),
+  ENDPOINT_MAX_IN_FLIGHT: integer('ENDPOINT_MAX_IN_FLIGHT', 20, 0, 100_000),
+  TENANT_MAX_IN_FLIGHT: integer('TENANT_MAX_IN_FLIGHT', 100, 0, 100_000),
   ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
   /** Unset: DELIVERY_TIMEOUT_MS + 15 s, so a lease never ends while its attempt can still be waiting. */
   DELIVERY_LEASE: duration('DELIVERY_LEASE', '0ms'),
@@ -133,6 +155,10 @@ export interface AppConfig {
     retryScheduleMs: number[];
     timeoutMs: number;
     allowedCidrs: string[];
+    /** Deadline of one DNS resolution of an endpoint's host name (c-ares, not the libuv thread pool). */
+    dnsTimeoutMs: number;
+    /** DNS servers to ask (`ip` or `ip:port`); empty means the system's (/etc/resolv.conf). */
+    dnsServers: string[];
     endpointDisableAfterMs: number;
     /** How long a worker holds a delivery it is sending before another may take it over. */
     leaseMs: number;
@@ -149,6 +175,11 @@ export interface AppConfig {
     graceMs: number;
   };
   worker: { concurrency: number; healthPort: number };
+  /**
+   * Attempts in flight at once, across every worker process (leases in Redis): per endpoint and per tenant.
+   * 0 means no cap. A job over a cap waits as a delayed job, holding no worker slot.
+   */
+  flow: { endpointMaxInFlight: number; tenantMaxInFlight: number };
   logLevel: string;
   /** The consumer portal web page. */
   portal: {
@@ -191,12 +222,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryScheduleMs: e.DELIVERY_RETRY_SCHEDULE,
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       allowedCidrs: e.DELIVERY_ALLOWED_CIDRS,
+      dnsTimeoutMs: e.DELIVERY_DNS_TIMEOUT_MS,
+      dnsServers: e.DELIVERY_DNS_SERVERS,
       endpointDisableAfterMs: e.ENDPOINT_DISABLE_AFTER,
       leaseMs: e.DELIVERY_LEASE > 0 ? e.DELIVERY_LEASE : e.DELIVERY_TIMEOUT_MS + 15_000,
       maxOpenClaims: e.DELIVERY_MAX_OPEN_CLAIMS,
     },
     reconciler: { intervalMs: Math.max(e.RECONCILER_INTERVAL, 50), graceMs: e.RECONCILER_GRACE },
     worker: { concurrency: e.WORKER_CONCURRENCY, healthPort: e.WORKER_HEALTH_PORT },
+    flow: { endpointMaxInFlight: e.ENDPOINT_MAX_IN_FLIGHT, tenantMaxInFlight: e.TENANT_MAX_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
     portal: { frameAncestors: e.PORTAL_FRAME_ANCESTORS },
   };
@@ -215,6 +249,19 @@ function parseFrameAncestors(text: string): string[] | string {
   if (bad !== undefined) return bad;
   if (items.includes("'none'") && items.length > 1) return "'none'";
   return items;
+}
+
+/** `1.2.3.4`, `1.2.3.4:53`, `2001:db8::53` or `[2001:db8::53]:53`: what c-ares's setServers accepts. */
+function isDnsServer(text: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  if (bracketed) return isIP(bracketed[1]!) === 6 && validPort(bracketed[2]);
+  if (isIP(text) !== 0) return true;
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(text);
+  return withPort !== null && isIP(withPort[1]!) === 4 && validPort(withPort[2]);
+}
+
+function validPort(port: string | undefined): boolean {
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
 }
 
 /** An empty variable (`FOO=`) means "not set", as in most twelve-factor tools. */

@@ -118,11 +118,26 @@ export class ApplicationRepository {
     return this.find(tenantId, id);
   }
 
+  /**
+   * Deletes the application with its endpoints and messages (foreign keys cascade) and, in the same
+   * statement, its deliveries and attempts (the delivery tables have no foreign keys, see ADR 0005).
+   */
   async delete(tenantId: string, id: string): Promise<void> {
-    const { count } = await this.prisma.application.deleteMany({
-      where: { tenantId, id, operational: false },
-    });
-    if (count === 0) throw DomainError.notFound('Application');
+    const [row] = await this.sql.query<{ n: number }>(
+      `WITH endpoint AS (
+         SELECT e.id FROM endpoints e JOIN applications a ON a.id = e.application_id
+          WHERE a.tenant_id = $1 AND a.id = $2 AND NOT a.operational
+       ), attempts AS (
+         DELETE FROM delivery_attempts WHERE tenant_id = $1 AND endpoint_id IN (SELECT id FROM endpoint)
+       ), deliveries AS (
+         DELETE FROM deliveries WHERE endpoint_id IN (SELECT id FROM endpoint)
+       ), application AS (
+         DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND NOT operational RETURNING id
+       )
+       SELECT count(*)::int AS n FROM application`,
+      [tenantId, id],
+    );
+    if (!row || row.n === 0) throw DomainError.notFound('Application');
     await this.cache.invalidate(`app:${id}`);
   }
 

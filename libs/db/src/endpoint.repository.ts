@@ -53,6 +53,12 @@ export interface EndpointRouting {
   disabled: boolean;
 }
 
+/** The throttles a delivery to an endpoint obeys (messages per second; null means none). */
+export interface ThrottleRates {
+  endpoint: number | null;
+  application: number | null;
+}
+
 export interface SecretRotation {
   /** The new plain `whsec_…` secret. */
   secret: string;
@@ -190,8 +196,20 @@ export class EndpointRepository {
 
   /** Hard delete: the schema has no tombstone, so deliveries and attempts of the endpoint go with it. */
   async delete(tenantId: string, applicationId: string, id: string): Promise<void> {
-    const { count } = await this.prisma.endpoint.deleteMany({ where: { tenantId, applicationId, id } });
-    if (count === 0) throw notFound();
+    // One statement: the endpoint, its deliveries and their attempts (the delivery tables have no foreign
+    // keys to cascade, see ADR 0005).
+    const [row] = await this.sql.query<{ n: number }>(
+      `WITH endpoint AS (
+         DELETE FROM endpoints WHERE tenant_id = $1 AND application_id = $2 AND id = $3 RETURNING id
+       ), attempts AS (
+         DELETE FROM delivery_attempts WHERE tenant_id = $1 AND endpoint_id IN (SELECT id FROM endpoint)
+       ), deliveries AS (
+         DELETE FROM deliveries WHERE endpoint_id IN (SELECT id FROM endpoint)
+       )
+       SELECT count(*)::int AS n FROM endpoint`,
+      [tenantId, applicationId, id],
+    );
+    if (!row || row.n === 0) throw notFound();
     await this.routingChanged(applicationId);
   }
 
@@ -265,6 +283,32 @@ export class EndpointRepository {
           [tenantId, applicationId],
         );
         return rows.map((row) => ({ ...row, eventTypes: row.filterTypes }));
+      },
+    );
+  }
+
+  /**
+   * The endpoint's and its application's `throttleRate`, read by flow control before every attempt, so cached:
+   * an endpoint write evicts it through `routingChanged` (every endpoint write calls it), an application
+   * update or delete through `app:<id>`, a tenant purge through `tenant:<id>`. An endpoint that no longer
+   * exists has no throttle (its attempt cancels the delivery).
+   */
+  async findThrottleRates(
+    tenantId: string,
+    applicationId: string,
+    endpointId: string,
+  ): Promise<ThrottleRates> {
+    return this.cache.get(
+      `throttle:${tenantId}:${endpointId}`,
+      () => [`tenant:${tenantId}`, `app:${applicationId}`, `endpoints:${applicationId}`],
+      async () => {
+        const [row] = await this.sql.query<{ endpoint: number | null; application: number | null }>(
+          `SELECT e.throttle_rate AS endpoint, a.throttle_rate AS application
+             FROM endpoints e JOIN applications a ON a.id = e.application_id AND a.tenant_id = e.tenant_id
+            WHERE e.tenant_id = $1 AND e.application_id = $2 AND e.id = $3`,
+          [tenantId, applicationId, endpointId],
+        );
+        return row ?? { endpoint: null, application: null };
       },
     );
   }

@@ -26,6 +26,13 @@ import { WebhookResponse, WebhookSender } from './webhook-sender';
 
 export type AttemptResultName = 'skipped' | 'parked' | 'canceled' | 'success' | 'retry' | 'fail';
 
+/** How an attempt ended, and how long the receiver took to answer when it was reached. */
+export interface AttemptReport {
+  result: AttemptResultName;
+  /** Null when no request went out to the receiver (skipped, parked, canceled, dead-lettered, our fault). */
+  responseMs: number | null;
+}
+
 /** The longest pause between two tries of a record while PostgreSQL is unreachable. */
 const RECORD_RETRY_MAX_MS = 5_000;
 
@@ -53,20 +60,21 @@ export class DeliveryAttemptService {
     private readonly outbox: OutboxService,
   ) {}
 
-  async attempt(deliveryId: string, fence: number): Promise<AttemptResultName> {
+  async attempt(deliveryId: string, fence: number): Promise<AttemptReport> {
     const claimedAt = Date.now();
     const claimed = await this.deliveries.claim(deliveryId, fence, this.config.delivery.leaseMs);
-    if (!claimed) return 'skipped';
+    if (!claimed) return { result: 'skipped', responseMs: null };
     if (claimed.canceled) {
       await this.deliveries.cancel(claimed.id, claimed.fence);
-      return 'canceled';
+      return { result: 'canceled', responseMs: null };
     }
     if (claimed.endpoint.disabled) {
       await this.deliveries.park(claimed.id, claimed.fence);
-      return 'parked';
+      return { result: 'parked', responseMs: null };
     }
     const at = new Date();
     let record: AttemptRecord;
+    let responseMs: number | null = null;
     if (claimed.openClaims > this.config.delivery.maxOpenClaims) {
       record = this.deadLetter(claimed, at);
     } else {
@@ -76,6 +84,7 @@ export class DeliveryAttemptService {
           headers: this.headersFor(claimed, at),
           body: claimed.message.payload,
         });
+        responseMs = response.durationMs;
         record = this.decide(claimed, response, at);
       } catch (error) {
         // Ours, not the receiver's (a secret that no longer opens, a bug): an attempt row says so.
@@ -84,7 +93,7 @@ export class DeliveryAttemptService {
       }
     }
     const recorded = await this.persist(record, claimedAt + this.config.delivery.leaseMs);
-    if (!recorded.applied) return 'skipped';
+    if (!recorded.applied) return { result: 'skipped', responseMs };
     if (record.next.status === 'pending') {
       await this.jobs.enqueueDeliveries(
         [
@@ -101,7 +110,7 @@ export class DeliveryAttemptService {
       );
     }
     if (record.messageEvents.length > 0 || recorded.endpointDisabledNow) this.outbox.drainSoon();
-    return record.next.status === 'pending' ? 'retry' : record.next.status;
+    return { result: record.next.status === 'pending' ? 'retry' : record.next.status, responseMs };
   }
 
   /**

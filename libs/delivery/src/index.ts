@@ -8,3 +8,4 @@ export * from './endpoint-resume.service';
 export * from './outbox.service';
 export * from './reconciler.service';
 export * from './version';
+export * from './flow-control.service';

@@ -1,4 +1,4 @@
-import { testConfig, TestReceiver } from '@app/testing';
+import { StubDnsServer, testConfig, TestReceiver } from '@app/testing';
 import { WebhookSender } from './webhook-sender';
 
 /** The outbound client against real local HTTP servers. */
@@ -58,6 +58,67 @@ describe('WebhookSender', () => {
     await client.onModuleDestroy();
     expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
     expect(receiver.received.length).toBe(before);
+  });
+
+  describe('with names from a DNS server (a stub on 127.0.0.1)', () => {
+    let dns: StubDnsServer;
+
+    beforeAll(async () => {
+      dns = await StubDnsServer.start({
+        'loop.test': { a: ['127.0.0.1'] },
+        'internal.test': { a: ['10.0.0.5'] },
+        'mixed.test': { a: ['127.0.0.1', '10.0.0.5'] },
+        'v6.test': { aaaa: ['::1'] },
+      });
+    });
+
+    afterAll(async () => {
+      await dns.close();
+    });
+
+    const named = (name: string) => receiver.url.replace('127.0.0.1', name);
+    const dnsSender = (overrides: Record<string, string> = {}) =>
+      sender({ DELIVERY_DNS_SERVERS: dns.address, ...overrides });
+
+    it('delivers to a name that resolves to an allowed address', async () => {
+      const client = dnsSender();
+      const res = await client.send({ url: named('loop.test'), headers: {}, body: '{}' });
+      await client.onModuleDestroy();
+      expect(res.statusCode).toBe(201);
+    });
+
+    it.each([
+      ['a private address', 'internal.test', '10.0.0.5'],
+      ['an allowed and a private address', 'mixed.test', '10.0.0.5'],
+    ])('refuses a name that resolves to %s, before connecting', async (_, name, address) => {
+      const before = receiver.received.length;
+      const client = dnsSender();
+      const res = await client.send({ url: named(name), headers: {}, body: '{}' });
+      await client.onModuleDestroy();
+      expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
+      expect(res.body).toContain(`${name} resolves to ${address}`);
+      expect(receiver.received.length).toBe(before);
+    });
+
+    it('refuses a name whose only address is IPv6 loopback when loopback is not allowlisted', async () => {
+      const client = dnsSender({ DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
+      const res = await client.send({ url: named('v6.test'), headers: {}, body: '{}' });
+      await client.onModuleDestroy();
+      expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
+    });
+
+    it('reports a DNS server that never answers as a dns failure at the DNS deadline', async () => {
+      dns.silent = true;
+      try {
+        const client = dnsSender({ DELIVERY_DNS_TIMEOUT_MS: '300' });
+        const res = await client.send({ url: named('loop.test'), headers: {}, body: '{}' });
+        await client.onModuleDestroy();
+        expect(res).toMatchObject({ statusCode: 0, errorKind: 'dns' });
+        expect(res.body).toContain('timed out after 300 ms');
+      } finally {
+        dns.silent = false;
+      }
+    });
   });
 
   it('reports a refused connection and a non-http URL as failures, not exceptions', async () => {

@@ -11,3 +11,4 @@ export * from './ssrf';
 export * from './json-member';
 export * from './delivery-outcome';
 export * from './portal-access';
+export * from './flow-control';

@@ -4,3 +4,4 @@ export * from './http-client';
 export * from './test-receiver';
 export * from './svix-error';
 export * from './test-database';
+export * from './stub-dns-server';

@@ -33,6 +33,9 @@ export type Responder = (request: ReceivedWebhook, index: number) => Reply;
  */
 export class TestReceiver {
   readonly received: ReceivedWebhook[] = [];
+  /** Requests received and not answered yet, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   private server?: Server;
   private responder: Responder = () => ({ status: 204 });
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -95,9 +98,12 @@ export class TestReceiver {
           body: Buffer.concat(chunks).toString('utf8'),
         };
         const index = this.received.push(request) - 1;
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        // Answered, or given up by the client (a timeout): no longer in flight.
+        res.once('close', () => this.inFlight--);
         const reply = this.responder(request, index);
         const send = () => {
-          if (this.closed) return;
+          if (this.closed || res.destroyed) return;
           request.respondedAt = Date.now();
           res.writeHead(reply.status, reply.headers ?? {});
           res.end(reply.body ?? '');

@@ -405,7 +405,10 @@ describe('messages API', () => {
         endpointId: endpoint,
         newId: newId('delivery'),
       });
-      expect(await api.app.get(DeliveryAttemptService).attempt(due.id, due.fence)).toBe('canceled');
+      expect(await api.app.get(DeliveryAttemptService).attempt(due.id, due.fence)).toEqual({
+        result: 'canceled',
+        responseMs: null,
+      });
       const row = await prisma().delivery.findUniqueOrThrow({ where: { id: due.id } });
       expect(row).toMatchObject({ status: 'canceled', nextAttemptAt: null, leaseUntil: null });
       expect(await prisma().deliveryAttempt.count({ where: { deliveryId: due.id } })).toBe(0);

@@ -1,7 +1,8 @@
 import type { Job } from 'bullmq';
 import { JobData, JobName, JOBS, QueueName } from '@app/queue';
 
-export type JobHandler<N extends JobName> = (data: JobData<N>, job: Job) => Promise<unknown>;
+/** `token` is the job's lock token, which moving the job (e.g. deferring it) needs. */
+export type JobHandler<N extends JobName> = (data: JobData<N>, job: Job, token?: string) => Promise<unknown>;
 
 /** One handler per job of the registry; the type makes a missing handler a compile error. */
 export type JobHandlers = { [N in JobName]: JobHandler<N> };

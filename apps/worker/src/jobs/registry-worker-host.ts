@@ -22,13 +22,13 @@ export abstract class RegistryWorkerHost extends WorkerHost implements BeforeApp
     await this.worker.close();
   }
 
-  async process(job: Job): Promise<unknown> {
+  async process(job: Job, token?: string): Promise<unknown> {
     if (!isJobName(job.name)) throw new UnrecoverableError(`Unknown job name ${job.name}.`);
     const parsed = JOBS[job.name].schema.safeParse(job.data);
     if (!parsed.success) {
       throw new UnrecoverableError(`Job ${job.name} has an invalid payload: ${parsed.error.message}`);
     }
-    return runHandler(this.handlers, job.name, parsed.data, job);
+    return runHandler(this.handlers, job.name, parsed.data, job, token);
   }
 }
 
@@ -38,7 +38,8 @@ function runHandler<N extends JobName>(
   name: N,
   data: JobData<N>,
   job: Job,
+  token: string | undefined,
 ): Promise<unknown> {
   const handler: JobHandler<N> = handlers[name];
-  return handler(data, job);
+  return handler(data, job, token);
 }

@@ -1,0 +1,39 @@
+import { DelayedError } from 'bullmq';
+import type { DeliveryAttemptService, FlowControlService } from '@app/delivery';
+import type { JobHandler } from '../jobs/job-handlers';
+
+/**
+ * A delivery attempt job: ask flow control first (the job carries whose delivery it is, so a refused job
+ * touches no PostgreSQL row), then attempt, then release the slots however the attempt ended. A refused job
+ * goes back to the delayed set for the time flow control named and gives its worker slot up at once:
+ * `moveToDelayed` + `DelayedError`, which BullMQ counts as neither a failure nor a retry.
+ */
+export function deliveryAttemptHandler(
+  flow: FlowControlService,
+  attempts: DeliveryAttemptService,
+): JobHandler<'DeliveryAttemptV2'> {
+  return async (data, job, token) => {
+    const admission = await flow.admit({
+      tenantId: data.tenantId,
+      applicationId: data.applicationId,
+      endpointId: data.endpointId,
+      // attemptsStarted counts this run too: a name per run, and > 1 once the job was deferred before.
+      attemptKey: `${job.id}:${job.attemptsStarted}`,
+      returning: job.attemptsStarted > 1,
+    });
+    if (!admission.admitted) {
+      if (!token) throw new Error(`Job ${job.id} has no lock token: it cannot be deferred.`);
+      await job.moveToDelayed(Date.now() + admission.delayMs, token);
+      throw new DelayedError(`deferred ${admission.delayMs} ms: ${admission.reason}`);
+    }
+    let responseMs: number | null = null;
+    try {
+      const report = await attempts.attempt(data.deliveryId, data.fence);
+      responseMs = report.responseMs;
+      return report.result;
+    } finally {
+      // The receiver's response time, when it was reached, teaches flow control how fast the endpoint is.
+      await flow.release(admission.lease, responseMs);
+    }
+  };
+}
