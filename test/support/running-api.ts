@@ -17,9 +17,12 @@ export interface RunningApi {
 }
 
 /** The real API on a random loopback port, over real PostgreSQL and Redis. */
-export async function startApi(config: AppConfig = testConfig()): Promise<RunningApi> {
+export async function startApi(
+  config: AppConfig = testConfig(),
+  options: Parameters<typeof createApiApp>[1] = {},
+): Promise<RunningApi> {
   await ensureTestDatabase(config.databaseUrl);
-  const app = await createApiApp(config);
+  const app = await createApiApp(config, options);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   if (typeof address !== 'object' || address === null) throw new Error('API did not bind a TCP port');

@@ -7,24 +7,34 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { Logger } from 'nestjs-pino';
-import type { AppConfig } from '@app/config';
+import { createLogger, type AppConfig } from '@app/config';
+import type { DestinationStream } from 'pino';
 import { ApiModule } from './api.module';
+import { registerAccessLog } from './common/access-log';
 import { webDistDir } from './web/web-files';
 
 /** Room for the message envelope (event type, channels, tags…) around the largest accepted payload. */
 const ENVELOPE_BYTES = 256 * 1024;
 
-/** Builds the API application (used by main.ts and by the tests), not yet listening. */
-export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
+/**
+ * Builds the API application (used by main.ts and by the tests), not yet listening. Logs go to stdout unless
+ * `logDestination` says otherwise (a test that reads them).
+ */
+export async function createApiApp(
+  config: AppConfig,
+  { logDestination }: { logDestination?: DestinationStream } = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.limits.maxPayloadBytes + ENVELOPE_BYTES,
-    // Fastify's own logger stays off: nestjs-pino logs every request with Fastify's request id.
+    // Fastify's own logger stays off (it would make a child logger per request): the access log hook below
+    // writes one line per request with Fastify's request id.
     logger: false,
     trustProxy: true,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+  const logger = createLogger(config, 'api', logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config, logger), adapter, {
     bufferLogs: true,
     rawBody: true,
     // Start-up errors reach the caller (main.ts prints one line; tests see the real error).
@@ -34,6 +44,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: without a text parser, Fastify answers other content types with 415.
   fastify.removeContentTypeParser('text/plain');
+  registerAccessLog(fastify, logger);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

@@ -1,7 +1,7 @@
 import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { LoggerModule } from 'nestjs-pino';
-import { AppConfig, ConfigModule, loggerOptions } from '@app/config';
+import { AppConfig, ConfigModule, createLogger, loggerOptions } from '@app/config';
 import { DbModule } from '@app/db';
 import { DeliveryAttemptService, DeliveryModule, FlowControlService } from '@app/delivery';
 import { QUEUES, QueueModule, QueueName } from '@app/queue';
@@ -31,7 +31,7 @@ export class WorkerModule implements OnModuleInit {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerOptions(config, 'worker')),
+        LoggerModule.forRoot(loggerOptions(createLogger(config, 'worker'))),
         DbModule,
         QueueModule,
         DeliveryModule,

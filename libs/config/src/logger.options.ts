@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from './app-config';
 
 /** Headers and fields that never reach a log line. */
@@ -16,24 +15,24 @@ export const REDACTED_PATHS = [
   '*.password',
 ];
 
-/** JSON logs for both apps, with the request id and (once authenticated) the tenant id. */
-export function loggerOptions(config: AppConfig, app: 'api' | 'worker'): Params {
-  return {
-    pinoHttp: {
-      level: config.logLevel,
-      base: { app },
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      // Reuse the id the HTTP framework gave the request (Fastify honours a sane x-request-id).
-      genReqId: (req: IncomingMessage & { id?: unknown }) =>
-        typeof req.id === 'string' ? req.id : randomUUID(),
-      autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/api/v1/health') },
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-      },
-    },
-  };
+/** The process's one JSON logger (stdout unless told otherwise); every line names the app, secrets are redacted. */
+export function createLogger(
+  config: AppConfig,
+  app: 'api' | 'worker',
+  destination: DestinationStream = pino.destination(1),
+): Logger {
+  return pino(
+    { level: config.logLevel, base: { app }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    destination,
+  );
+}
+
+/**
+ * nestjs-pino serves only as Nest's LoggerService over that logger. Its per-request middleware (pino-http
+ * through @fastify/middie plus an AsyncLocalStorage scope) is off: it cost more CPU than the rest of a
+ * message's accept path outside Nest, and the API writes its access line from a Fastify hook instead
+ * (apps/api/src/common/access-log.ts). Logs about one request carry its `reqId` explicitly.
+ */
+export function loggerOptions(logger: Logger): Params {
+  return { pinoHttp: { logger }, forRoutes: [] };
 }

@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { ApplicationRepository } from '@app/db';
 import { DomainError, hasCapability, PortalCapability } from '@app/domain';
@@ -22,7 +21,6 @@ export class AuthGuard implements CanActivate {
     private readonly tenantKeys: TenantKeys,
     private readonly applications: ApplicationRepository,
     private readonly portalTokens: PortalTokenService,
-    private readonly logger: PinoLogger,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.adminDigest = sha256(config.adminToken);
@@ -65,14 +63,12 @@ export class AuthGuard implements CanActivate {
         }
         request.tenantId = session.tenantId;
         request.portal = session;
-        this.logger.assign({ tenantId: session.tenantId, portalSession: session.tokenId });
         return true;
       }
       if (audience === 'portal') {
         throw DomainError.unauthorized('This route takes a consumer-portal token, not an API key.');
       }
       request.tenantId = await this.tenantKeys.resolve(token);
-      this.logger.assign({ tenantId: request.tenantId });
       return true;
     }
     // A route that declares no audience is a programming error; refusing is the safe failure.

@@ -80,7 +80,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     return from(this.keys.claim(tenantId, key, fingerprint, IDEMPOTENCY_LEASE_MS)).pipe(
       switchMap((claim) => {
-        if (claim.outcome === 'reserved') return from(this.run(next, reply, tenantId, key, claim.reservedAt));
+        if (claim.outcome === 'reserved')
+          return from(this.run(next, reply, tenantId, key, claim.reservedAt, request.id));
         return of(replay(reply, fingerprint, claim.request, claim.response));
       }),
     );
@@ -92,41 +93,42 @@ export class IdempotencyInterceptor implements NestInterceptor {
     tenantId: string,
     key: string,
     reservedAt: Date,
+    reqId: unknown,
   ): Promise<unknown> {
     let value: unknown;
     try {
       value = await lastValueFrom(next.handle(), { defaultValue: undefined });
     } catch (error) {
-      await this.release(tenantId, key, reservedAt);
+      await this.release(tenantId, key, reservedAt, reqId);
       throw error;
     }
     // The status the handler settled on: Nest's default (201 for POST), @HttpCode, or what a
     // `@Res({ passthrough: true })` handler set; Nest does not change it after this point.
     const status = reply.statusCode;
     if (status < 200 || status > 299) {
-      await this.release(tenantId, key, reservedAt);
+      await this.release(tenantId, key, reservedAt, reqId);
       return value;
     }
     const response: StoredResponse = { status, body: value === undefined ? null : JSON.stringify(value) };
     try {
       const stored = await this.keys.complete(tenantId, key, reservedAt, response, IDEMPOTENCY_TTL_MS);
       if (!stored) {
-        this.logger.warn({ key }, 'idempotency reservation expired before the response was stored');
+        this.logger.warn({ key, reqId }, 'idempotency reservation expired before the response was stored');
       }
     } catch (error) {
       // The work is done: failing now would make the client retry it. Answer, and let the reservation
       // lapse after its lease (a retry after that runs again, as without a key).
-      this.logger.error({ err: error, key }, 'could not store the idempotent response');
+      this.logger.error({ err: error, key, reqId }, 'could not store the idempotent response');
     }
     return value;
   }
 
-  private async release(tenantId: string, key: string, reservedAt: Date): Promise<void> {
+  private async release(tenantId: string, key: string, reservedAt: Date, reqId: unknown): Promise<void> {
     try {
       await this.keys.release(tenantId, key, reservedAt);
     } catch (error) {
       // The request's own error is the one to report; the key frees itself when the lease runs out.
-      this.logger.error({ err: error, key }, 'could not release the idempotency reservation');
+      this.logger.error({ err: error, key, reqId }, 'could not release the idempotency reservation');
     }
   }
 }
