@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   await checkDatabase(config.databaseUrl);
   // Without Redis the API still accepts (messages are durable in PostgreSQL; the workers' reconciler queues
   // them later), so an unreachable Redis is a warning here, not a reason to stay down.
-  await checkRedis(config.redis.url).catch((error: unknown) => {
+  await checkRedis(config.redis).catch((error: unknown) => {
     process.stderr.write(
       `hookrelay api: warning: ${error instanceof Error ? error.message : String(error)} Starting degraded.\n`,
     );

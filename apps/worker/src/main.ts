@@ -9,7 +9,7 @@ import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await Promise.all([checkDatabase(config.databaseUrl), checkRedis(config.redis.url)]);
+  await Promise.all([checkDatabase(config.databaseUrl), checkRedis(config.redis)]);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   // SIGTERM/SIGINT close the BullMQ workers, which wait for in-flight jobs, then the connections.

@@ -66,6 +66,15 @@ describe('loadConfig', () => {
     expect(set.reconciler).toEqual({ intervalMs: 1_000, graceMs: 10_000 });
   });
 
+  it('reads REDIS_CLUSTER, off unless set', () => {
+    expect(loadConfig(valid).redis.cluster).toBe(false);
+    expect(loadConfig({ ...valid, REDIS_CLUSTER: 'true', QUEUE_PREFIX: '{hr-prod}' }).redis).toEqual({
+      url: valid.REDIS_URL,
+      prefix: '{hr-prod}',
+      cluster: true,
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...valid, PORT: '' }).http.port).toBe(8080);
   });
@@ -85,6 +94,12 @@ describe('loadConfig', () => {
       /ENDPOINT_DISABLE_AFTER must be a duration/,
     ],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    ['REDIS_CLUSTER', { REDIS_CLUSTER: 'yes' }, /REDIS_CLUSTER must be true or false/],
+    [
+      'QUEUE_PREFIX',
+      { REDIS_CLUSTER: 'true', QUEUE_PREFIX: 'hookrelay' },
+      /QUEUE_PREFIX must contain a hash tag such as \{hookrelay\} when REDIS_CLUSTER is true/,
+    ],
     [
       'ENDPOINT_MAX_IN_FLIGHT',
       { ENDPOINT_MAX_IN_FLIGHT: '-1' },

@@ -56,6 +56,10 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_{}-]+$/, 'QUEUE_PREFIX may contain only letters, digits, _, -, { and }')
     .default('{hookrelay}'),
+  REDIS_CLUSTER: z
+    .enum(['true', 'false'], { error: 'REDIS_CLUSTER must be true or false' })
+    .default('false')
+    .transform((text) => text === 'true'),
   ADMIN_TOKEN: z
     .string({ error: 'ADMIN_TOKEN is not set; choose a random string of at least 16 characters' })
     .min(16, 'ADMIN_TOKEN must be at least 16 characters long'),
@@ -147,7 +151,8 @@ export interface AppConfig {
   env: 'development' | 'test' | 'production';
   http: { host: string; port: number; publicUrl: string };
   databaseUrl: string;
-  redis: { url: string; prefix: string };
+  /** `cluster`: REDIS_URL names one node of a Redis Cluster; the client discovers the others. */
+  redis: { url: string; prefix: string; cluster: boolean };
   adminToken: string;
   encryptionKey: Buffer;
   limits: { maxPayloadBytes: number };
@@ -210,11 +215,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${message}.`);
   }
   const e = parsed.data;
+  if (e.REDIS_CLUSTER && !/\{[^{}]+\}/.test(e.QUEUE_PREFIX)) {
+    // Every key of a queue (and a flow-control script's keys) must hash to one slot: a Redis Cluster
+    // refuses a multi-key command across slots, so the prefix must carry a hash tag.
+    throw new ConfigError(
+      'Invalid configuration: QUEUE_PREFIX must contain a hash tag such as {hookrelay} when REDIS_CLUSTER is true.',
+    );
+  }
   return {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}` },
     databaseUrl: e.DATABASE_URL,
-    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX },
+    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX, cluster: e.REDIS_CLUSTER },
     adminToken: e.ADMIN_TOKEN,
     encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
     limits: { maxPayloadBytes: e.MAX_PAYLOAD_BYTES },

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EndpointRepository } from '@app/db';
 import {
@@ -9,7 +8,7 @@ import {
   HOLD_ESTIMATE_MIN_MS,
   throttleSpacing,
 } from '@app/domain';
-import { redisOptions } from '@app/queue';
+import { createRedis, type RedisClient } from '@app/queue';
 import { ADMIT_LUA, RELEASE_LUA } from './flow-control.lua';
 
 /** How long flow-control state (hold averages, throttle TATs, lines) outlives its last use. */
@@ -56,7 +55,7 @@ interface FlowCommands {
 @Injectable()
 export class FlowControlService implements OnApplicationShutdown {
   private readonly logger = new Logger(FlowControlService.name);
-  private readonly redis: Redis & FlowCommands;
+  private readonly redis: RedisClient & FlowCommands;
   private readonly prefix: string;
 
   constructor(
@@ -64,7 +63,7 @@ export class FlowControlService implements OnApplicationShutdown {
     private readonly endpoints: EndpointRepository,
   ) {
     this.prefix = `${config.redis.prefix}:flow`;
-    this.redis = new Redis(redisOptions(config.redis.url)) as Redis & FlowCommands;
+    this.redis = createRedis(config.redis) as RedisClient & FlowCommands;
     this.redis.defineCommand('flowAdmit', { numberOfKeys: 5, lua: ADMIT_LUA });
     this.redis.defineCommand('flowRelease', { numberOfKeys: 4, lua: RELEASE_LUA });
     // ioredis reconnects by itself; commands wait meanwhile. Log, do not crash on an unhandled 'error'.

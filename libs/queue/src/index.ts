@@ -1,4 +1,5 @@
 export * from './jobs';
 export * from './redis-connection';
+export * from './bull-connection';
 export * from './job.producer';
 export * from './queue.module';

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import { JobsOptions, Queue, RedisOptions as BullRedisOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { deliveryJobId, JobData, JobName, JOBS, QUEUES, QueueName } from './jobs';
-import { redisOptions } from './redis-connection';
+import { createRedis, type RedisClient } from './redis-connection';
 
 export interface EnqueueRequest<N extends JobName = JobName> {
   name: N;
@@ -53,12 +52,11 @@ const DELIVERY_JOB_OPTIONS: JobsOptions = {
 @Injectable()
 export class JobProducer implements OnApplicationShutdown {
   private readonly logger = new Logger(JobProducer.name);
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly queues: Record<QueueName, Queue>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.redis = new Redis({
-      ...redisOptions(config.redis.url),
+    this.redis = createRedis(config.redis, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,

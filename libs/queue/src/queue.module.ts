@@ -1,8 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { redisOptions } from './redis-connection';
+import { BullConnection, BullConnectionModule } from './bull-connection';
 import { JobProducer } from './job.producer';
 
 /**
@@ -13,10 +12,10 @@ import { JobProducer } from './job.producer';
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        // ioredis's own option type is wider than BullMQ's mirror of it; the values are the same.
-        connection: redisOptions(config.redis.url) as BullRedisOptions,
+      imports: [BullConnectionModule],
+      inject: [APP_CONFIG, BullConnection],
+      useFactory: (config: AppConfig, bull: BullConnection) => ({
+        connection: bull.connection,
         prefix: config.redis.prefix,
       }),
     }),

@@ -1,5 +1,8 @@
-import { Redis, RedisOptions } from 'ioredis';
-import { ConfigError } from '@app/config';
+import { Cluster, Redis, RedisOptions } from 'ioredis';
+import { ConfigError, type AppConfig } from '@app/config';
+
+/** A connection to the configured Redis: one server, or a Redis Cluster (REDIS_CLUSTER=true). */
+export type RedisClient = Redis | Cluster;
 
 /** ioredis options for a REDIS_URL; BullMQ needs `maxRetriesPerRequest: null` for its blocking commands. */
 export function redisOptions(url: string, overrides: RedisOptions = {}): RedisOptions {
@@ -17,10 +20,28 @@ export function redisOptions(url: string, overrides: RedisOptions = {}): RedisOp
   };
 }
 
+/**
+ * The one way to open a Redis connection: `overrides` are per-connection options (offline queue, timeouts,
+ * lazy connect). With REDIS_CLUSTER the URL's node seeds the cluster's topology and every node gets the same
+ * credentials, TLS and options; keys stay in one slot through the prefix's hash tag (checked by the config).
+ */
+export function createRedis(redis: AppConfig['redis'], overrides: RedisOptions = {}): RedisClient {
+  const options = redisOptions(redis.url, overrides);
+  if (!redis.cluster) return new Redis(options);
+  // A cluster has only database 0; host and port seed the topology, the rest applies to every node.
+  const { host, port, db, lazyConnect, enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+  if (db) throw new ConfigError('REDIS_URL cannot name a database when REDIS_CLUSTER is true.');
+  return new Cluster([{ host, port }], {
+    redisOptions: nodeOptions,
+    lazyConnect,
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+  });
+}
+
 /** Connects once (no retries) and pings, or throws a ConfigError naming REDIS_URL. */
-export async function checkRedis(url: string, timeoutMs = 5_000): Promise<void> {
-  const client = new Redis({
-    ...redisOptions(url),
+export async function checkRedis(redis: AppConfig['redis'], timeoutMs = 5_000): Promise<void> {
+  const client = createRedis(redis, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
@@ -32,7 +53,7 @@ export async function checkRedis(url: string, timeoutMs = 5_000): Promise<void> 
     await client.connect();
     await client.ping();
   } catch (error) {
-    const host = new URL(url).host;
+    const host = new URL(redis.url).host;
     throw new ConfigError(`Cannot reach Redis at REDIS_URL (${host}): ${describe(error)}.`);
   } finally {
     client.disconnect();
@@ -43,7 +64,7 @@ export async function checkRedis(url: string, timeoutMs = 5_000): Promise<void> 
  * BullMQ cannot work if Redis evicts keys. Returns the policy, or undefined when the server refuses
  * CONFIG (some managed services do).
  */
-export async function evictionPolicy(client: Redis): Promise<string | undefined> {
+export async function evictionPolicy(client: RedisClient): Promise<string | undefined> {
   try {
     const reply = await client.config('GET', 'maxmemory-policy');
     return reply[1];

@@ -5,3 +5,4 @@ export * from './test-receiver';
 export * from './svix-error';
 export * from './test-database';
 export * from './stub-dns-server';
+export * from './redis-cluster';

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { redisOptions } from '@app/queue';
+import { createRedis, type RedisClient } from '@app/queue';
 import type { RelayRequest, RelayResponse } from './relay.protocol';
 
 interface BusRequest extends RelayRequest {
@@ -21,8 +20,8 @@ export class RelayBus implements OnModuleInit, OnApplicationShutdown {
   private readonly instance = randomUUID();
   private readonly waiting = new Map<string, (response: RelayResponse) => void>();
   private readonly served = new Map<string, (request: RelayRequest) => Promise<RelayResponse | undefined>>();
-  private subscriber?: Redis;
-  private publisher?: Redis;
+  private subscriber?: RedisClient;
+  private publisher?: RedisClient;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -31,10 +30,9 @@ export class RelayBus implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    const options = redisOptions(this.config.redis.url, { lazyConnect: false });
-    this.subscriber = new Redis(options);
+    this.subscriber = createRedis(this.config.redis, { lazyConnect: false });
     // Fails at once while Redis is away (the relay then answers 503 and the delivery is retried).
-    this.publisher = new Redis({ ...options, enableOfflineQueue: false });
+    this.publisher = createRedis(this.config.redis, { lazyConnect: false, enableOfflineQueue: false });
     for (const client of [this.subscriber, this.publisher]) client.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, text: string) => void this.onMessage(channel, text));
     void this.subscriber.subscribe(this.channel('res', this.instance)).catch((error: unknown) => {

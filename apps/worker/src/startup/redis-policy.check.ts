@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig, ConfigError } from '@app/config';
-import { evictionPolicy, redisOptions } from '@app/queue';
+import { createRedis, evictionPolicy } from '@app/queue';
 
 /**
  * BullMQ loses jobs if Redis evicts keys. Development warns loudly; production refuses to start.
@@ -16,7 +15,7 @@ export class RedisPolicyCheck implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const client = new Redis(redisOptions(this.config.redis.url, { lazyConnect: true }));
+    const client = createRedis(this.config.redis, { lazyConnect: true });
     try {
       await client.connect();
       const policy = await evictionPolicy(client);
