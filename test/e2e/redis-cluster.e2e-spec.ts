@@ -7,7 +7,9 @@ import {
   type LocalRedisCluster,
   type ReceivedWebhook,
 } from '@app/testing';
+import { BullConnection } from '@app/queue';
 import { DeliveryWorld } from '../support/delivery-world';
+import { startWorker } from '../support/running-worker';
 
 /**
  * The scale-out story's Redis half: the API and the worker on a real three-master Redis Cluster. Every key
@@ -75,5 +77,13 @@ describe('Redis Cluster (e2e)', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('closes the cluster connection BullMQ shares when a worker stops, so the process can exit', async () => {
+    const worker = await startWorker(world.config);
+    const { connection } = worker.get(BullConnection);
+    expect(connection).toBeInstanceOf(Cluster);
+    await worker.close();
+    expect((connection as Cluster).status).toBe('end');
   });
 });
