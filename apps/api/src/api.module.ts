@@ -21,6 +21,7 @@ import { AttemptsModule } from './attempts/attempts.module';
 import { HealthController } from './health/health.controller';
 import { WebModule } from './web/web.module';
 import { RelayModule } from './relay/relay.module';
+import { OperationsModule } from './operations/operations.module';
 
 @Module({})
 export class ApiModule {
@@ -43,6 +44,7 @@ export class ApiModule {
         AttemptsModule,
         WebModule,
         RelayModule,
+        OperationsModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -8,8 +8,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
+import { Metrics } from '@app/delivery';
 import { ApiModule } from './api.module';
 import { webDistDir } from './web/web-files';
+import { installHttpMetrics } from './operations/http-metrics';
 
 /** Room for the message envelope (event type, channels, tags…) around the largest accepted payload. */
 const ENVELOPE_BYTES = 256 * 1024;
@@ -37,6 +39,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  installHttpMetrics(fastify, app.get(Metrics));
   app.enableShutdownHooks();
 
   // The web app's assets (content-hashed names, so cached for good); its pages come from WebController.
