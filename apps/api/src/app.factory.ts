@@ -12,6 +12,7 @@ import { Metrics } from '@app/delivery';
 import { ApiModule } from './api.module';
 import { webDistDir } from './web/web-files';
 import { installHttpMetrics } from './operations/http-metrics';
+import { mountQueueBoard } from './operations/queue-board';
 
 /** Room for the message envelope (event type, channels, tags…) around the largest accepted payload. */
 const ENVELOPE_BYTES = 256 * 1024;
@@ -41,6 +42,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   installHttpMetrics(fastify, app.get(Metrics));
   app.enableShutdownHooks();
+  await mountQueueBoard(app, config);
 
   // The web app's assets (content-hashed names, so cached for good); its pages come from WebController.
   const assets = join(webDistDir(), 'assets');
