@@ -9,6 +9,7 @@ import { deliveryAttemptHandler } from './delivery/delivery-attempt.handler';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { assertRegistryComplete, JOB_HANDLERS, type JobHandlers } from './jobs/job-handlers';
 import { ReconcilerLoop } from './maintenance/reconciler.loop';
+import { RetentionLoop } from './maintenance/retention.loop';
 import { WorkerMetricsServer } from './metrics/metrics.server';
 import { RedisPolicyCheck } from './startup/redis-policy.check';
 
@@ -49,6 +50,7 @@ export class WorkerModule implements OnModuleInit {
         jobHandlersProvider,
         RedisPolicyCheck,
         ReconcilerLoop,
+        RetentionLoop,
         WorkerMetricsServer,
         ...PROCESSORS,
       ],

@@ -8,6 +8,7 @@ import { EndpointResumeService } from './endpoint-resume.service';
 import { OutboxService } from './outbox.service';
 import { ReconcilerService } from './reconciler.service';
 import { Metrics } from './metrics';
+import { RetentionService } from './retention.service';
 
 const SERVICES = [
   WebhookSender,
@@ -19,6 +20,7 @@ const SERVICES = [
   OutboxService,
   ReconcilerService,
   Metrics,
+  RetentionService,
 ];
 
 /** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, reconciler). */

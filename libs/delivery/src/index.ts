@@ -10,3 +10,4 @@ export * from './reconciler.service';
 export * from './version';
 export * from './flow-control.service';
 export * from './metrics';
+export * from './retention.service';

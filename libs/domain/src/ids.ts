@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { decodeTime, monotonicFactory } from 'ulid';
+import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
 
 /**
  * Ids are generated in the application (no round trip to learn one), prefixed like Svix's
@@ -55,4 +55,9 @@ export function isId<K extends IdKind>(kind: K, value: string): value is Id<K> {
 /** The millisecond an id was made (its ULID's time), e.g. when a message was accepted. */
 export function idTime(id: string): number {
   return decodeTime(id.slice(id.indexOf('_') + 1));
+}
+
+/** The smallest id of this kind made at millisecond `ms`: ids below it were all made earlier. */
+export function idFloor(kind: IdKind, ms: number): string {
+  return `${ID_PREFIXES[kind]}_${encodeTime(ms, 10)}${'0'.repeat(16)}`;
 }
