@@ -11,6 +11,8 @@ export interface RetentionReport extends RetentionBatch {
   batches: number;
   /** The longest batch, in milliseconds. */
   slowestBatchMs: number;
+  /** The whole tick, in milliseconds. */
+  elapsedMs: number;
   /** False when another worker held the lock. */
   ran: boolean;
   /** True when the walk reached the end of the old messages (the next tick starts again from the oldest). */
@@ -44,6 +46,7 @@ export class RetentionService {
         attempts: 0,
         batches: 0,
         slowestBatchMs: 0,
+        elapsedMs: 0,
         ran: false,
         walkedAll: false,
       }
@@ -51,6 +54,7 @@ export class RetentionService {
   }
 
   private async walk(): Promise<RetentionReport> {
+    const tickStarted = performance.now();
     const { batchSize, maxBatches } = this.config.retention;
     const days = await this.retention.shortestRetentionDays();
     const horizon = idFloor('message', Date.now() - days * DAY_MS);
@@ -60,6 +64,7 @@ export class RetentionService {
       attempts: 0,
       batches: 0,
       slowestBatchMs: 0,
+      elapsedMs: 0,
       ran: true,
       walkedAll: false,
     };
@@ -83,6 +88,8 @@ export class RetentionService {
       }
       this.cursor = ids[ids.length - 1]!;
     }
+    report.elapsedMs = Math.round(performance.now() - tickStarted);
+    report.slowestBatchMs = Math.round(report.slowestBatchMs);
     return report;
   }
 }
