@@ -103,7 +103,7 @@ describe('hookrelay CLI', () => {
     );
     expect(await json(['tenants', 'get', tenant.id])).toMatchObject({
       id: tenant.id,
-      settings: { rejectUnknownEventTypes: false },
+      settings: { rejectUnknownEventTypes: false, retentionDays: 30 },
     });
     const key = await json(['keys', 'create', tenant.id, '--name', 'ci']);
     expect(key.key.startsWith(key.prefix)).toBe(true);

@@ -22,6 +22,7 @@ import { AttemptsModule } from './attempts/attempts.module';
 import { HealthController } from './health/health.controller';
 import { WebModule } from './web/web.module';
 import { RelayModule } from './relay/relay.module';
+import { OperationsModule } from './operations/operations.module';
 
 @Module({})
 export class ApiModule {
@@ -44,6 +45,7 @@ export class ApiModule {
         AttemptsModule,
         WebModule,
         RelayModule,
+        OperationsModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -8,10 +8,13 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { Logger } from 'nestjs-pino';
 import { createLogger, type AppConfig } from '@app/config';
+import { Metrics } from '@app/delivery';
 import type { DestinationStream } from 'pino';
 import { ApiModule } from './api.module';
 import { registerAccessLog } from './common/access-log';
 import { webDistDir } from './web/web-files';
+import { installHttpMetrics } from './operations/http-metrics';
+import { mountQueueBoard } from './operations/queue-board';
 
 /** Room for the message envelope (event type, channels, tags…) around the largest accepted payload. */
 const ENVELOPE_BYTES = 256 * 1024;
@@ -48,7 +51,9 @@ export async function createApiApp(
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  installHttpMetrics(fastify, app.get(Metrics));
   app.enableShutdownHooks();
+  await mountQueueBoard(app, config);
 
   // The web app's assets (content-hashed names, so cached for good); its pages come from WebController.
   const assets = join(webDistDir(), 'assets');

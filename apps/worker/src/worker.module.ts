@@ -3,12 +3,14 @@ import { BullModule } from '@nestjs/bullmq';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule, createLogger, loggerOptions } from '@app/config';
 import { DbModule } from '@app/db';
-import { DeliveryAttemptService, DeliveryModule, FlowControlService } from '@app/delivery';
+import { DeliveryAttemptService, DeliveryModule, FlowControlService, Metrics } from '@app/delivery';
 import { QUEUES, QueueModule, QueueName } from '@app/queue';
 import { deliveryAttemptHandler } from './delivery/delivery-attempt.handler';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { assertRegistryComplete, JOB_HANDLERS, type JobHandlers } from './jobs/job-handlers';
 import { ReconcilerLoop } from './maintenance/reconciler.loop';
+import { RetentionLoop } from './maintenance/retention.loop';
+import { WorkerMetricsServer } from './metrics/metrics.server';
 import { RedisPolicyCheck } from './startup/redis-policy.check';
 
 const PROCESSORS = [DeliveryProcessor];
@@ -16,9 +18,13 @@ const PROCESSORS = [DeliveryProcessor];
 /** Wires each job of the registry to the service method that does it. */
 const jobHandlersProvider = {
   provide: JOB_HANDLERS,
-  inject: [FlowControlService, DeliveryAttemptService],
-  useFactory: (flow: FlowControlService, attempts: DeliveryAttemptService): JobHandlers => ({
-    DeliveryAttemptV2: deliveryAttemptHandler(flow, attempts),
+  inject: [FlowControlService, DeliveryAttemptService, Metrics],
+  useFactory: (
+    flow: FlowControlService,
+    attempts: DeliveryAttemptService,
+    metrics: Metrics,
+  ): JobHandlers => ({
+    DeliveryAttemptV2: deliveryAttemptHandler(flow, attempts, metrics),
   }),
 };
 
@@ -39,7 +45,15 @@ export class WorkerModule implements OnModuleInit {
         BullModule.registerQueue({ name: QUEUES.delivery }),
       ],
       // Flow control is the worker's alone (its Redis connection waits for Redis, as workers do).
-      providers: [FlowControlService, jobHandlersProvider, RedisPolicyCheck, ReconcilerLoop, ...PROCESSORS],
+      providers: [
+        FlowControlService,
+        jobHandlersProvider,
+        RedisPolicyCheck,
+        ReconcilerLoop,
+        RetentionLoop,
+        WorkerMetricsServer,
+        ...PROCESSORS,
+      ],
     };
   }
 

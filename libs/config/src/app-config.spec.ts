@@ -22,6 +22,32 @@ describe('loadConfig', () => {
     expect(config.flow).toEqual({ endpointMaxInFlight: 20, tenantMaxInFlight: 100 });
     expect(config.delivery.dnsTimeoutMs).toBe(5_000);
     expect(config.delivery.dnsServers).toEqual([]);
+    expect(config.worker.metricsPort).toBe(0);
+    expect(config.retention).toEqual({ intervalMs: 60_000, batchSize: 500, maxBatches: 20 });
+  });
+
+  it('reads the worker metrics port and the retention loop settings', () => {
+    const config = loadConfig({
+      ...valid,
+      WORKER_METRICS_PORT: '9464',
+      WORKER_HEALTH_PORT: '8081',
+      RETENTION_INTERVAL: '10s',
+      RETENTION_BATCH_SIZE: '2000',
+      RETENTION_MAX_BATCHES: '5',
+    });
+    expect(config.worker).toMatchObject({ metricsPort: 9464, healthPort: 8081 });
+    expect(config.retention).toEqual({ intervalMs: 10_000, batchSize: 2000, maxBatches: 5 });
+  });
+
+  it.each([
+    [{ WORKER_METRICS_PORT: '70000' }, 'WORKER_METRICS_PORT must be a whole number from 0 to 65535'],
+    [{ WORKER_METRICS_PORT: '9464', WORKER_HEALTH_PORT: '9464' }, 'give the metrics listener its own port'],
+    [{ RETENTION_INTERVAL: 'often' }, 'RETENTION_INTERVAL must be a duration'],
+    [{ RETENTION_BATCH_SIZE: '0' }, 'RETENTION_BATCH_SIZE must be a whole number from 1 to 10000'],
+    [{ RETENTION_MAX_BATCHES: '1.5' }, 'RETENTION_MAX_BATCHES must be a whole number from 1 to 10000'],
+  ])('refuses %j with a sentence naming the variable', (env, message) => {
+    expect(() => loadConfig({ ...valid, ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...valid, ...env })).toThrow(message);
   });
 
   it('reads the flow-control caps (0 turns one off) and the DNS servers', () => {

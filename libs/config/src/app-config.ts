@@ -128,6 +128,10 @@ const envSchema = z.object({
   RECONCILER_GRACE: duration('RECONCILER_GRACE', '30s'),
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 50, 1, 1000),
   WORKER_HEALTH_PORT: integer('WORKER_HEALTH_PORT', 0, 0, 65535),
+  WORKER_METRICS_PORT: integer('WORKER_METRICS_PORT', 0, 0, 65535),
+  RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1m'),
+  RETENTION_BATCH_SIZE: integer('RETENTION_BATCH_SIZE', 500, 1, 10_000),
+  RETENTION_MAX_BATCHES: integer('RETENTION_MAX_BATCHES', 20, 1, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORTAL_FRAME_ANCESTORS: z
     .string()
@@ -179,7 +183,17 @@ export interface AppConfig {
     /** A due delivery is re-enqueued only once it has been due this long (the queue normally has it). */
     graceMs: number;
   };
-  worker: { concurrency: number; healthPort: number };
+  worker: {
+    concurrency: number;
+    healthPort: number;
+    /** Port of the worker's Prometheus listener (GET /metrics); 0: none. */
+    metricsPort: number;
+  };
+  /**
+   * The worker's retention loop (see RetentionService): every `intervalMs`, at most `maxBatches` deletes of
+   * at most `batchSize` messages each (with their deliveries and attempts), so no statement is long.
+   */
+  retention: { intervalMs: number; batchSize: number; maxBatches: number };
   /**
    * Attempts in flight at once, across every worker process (leases in Redis): per endpoint and per tenant.
    * 0 means no cap. A job over a cap waits as a delayed job, holding no worker slot.
@@ -222,6 +236,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration: QUEUE_PREFIX must contain a hash tag such as {hookrelay} when REDIS_CLUSTER is true.',
     );
   }
+  if (e.WORKER_METRICS_PORT !== 0 && e.WORKER_METRICS_PORT === e.WORKER_HEALTH_PORT) {
+    throw new ConfigError(
+      `Invalid configuration: WORKER_METRICS_PORT and WORKER_HEALTH_PORT are both ${e.WORKER_METRICS_PORT}; give the metrics listener its own port.`,
+    );
+  }
   return {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}` },
@@ -241,7 +260,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOpenClaims: e.DELIVERY_MAX_OPEN_CLAIMS,
     },
     reconciler: { intervalMs: Math.max(e.RECONCILER_INTERVAL, 50), graceMs: e.RECONCILER_GRACE },
-    worker: { concurrency: e.WORKER_CONCURRENCY, healthPort: e.WORKER_HEALTH_PORT },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      healthPort: e.WORKER_HEALTH_PORT,
+      metricsPort: e.WORKER_METRICS_PORT,
+    },
+    retention: {
+      intervalMs: Math.max(e.RETENTION_INTERVAL, 50),
+      batchSize: e.RETENTION_BATCH_SIZE,
+      maxBatches: e.RETENTION_MAX_BATCHES,
+    },
     flow: { endpointMaxInFlight: e.ENDPOINT_MAX_IN_FLIGHT, tenantMaxInFlight: e.TENANT_MAX_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
     portal: { frameAncestors: e.PORTAL_FRAME_ANCESTORS },

@@ -15,6 +15,7 @@ import { OutboxRepository } from './outbox.repository';
 import { AdvisoryLocks } from './advisory-locks';
 import { ReadCache } from './read-cache';
 import { PortalAccessRepository } from './portal-access.repository';
+import { RetentionRepository } from './retention.repository';
 
 const REPOSITORIES = [
   TenantRepository,
@@ -30,6 +31,7 @@ const REPOSITORIES = [
   OutboxRepository,
   AdvisoryLocks,
   PortalAccessRepository,
+  RetentionRepository,
 ];
 
 @Global()

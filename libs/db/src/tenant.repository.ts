@@ -17,9 +17,20 @@ const SELECT = { id: true, name: true, createdAt: true } as const;
 export interface TenantSettings {
   /** Refuse messages whose event type is not in the tenant's catalogue (Svix accepts them). */
   rejectUnknownEventTypes: boolean;
+  /**
+   * Days a message, its payload, deliveries and attempts are kept; the worker's retention loop deletes them
+   * after that (see RetentionRepository). Messages with a delivery still pending are kept until it ends.
+   */
+  retentionDays: number;
 }
 
-export const DEFAULT_TENANT_SETTINGS: TenantSettings = { rejectUnknownEventTypes: false };
+/** Retention when a tenant sets none (SPEC: 30 days). */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
+  rejectUnknownEventTypes: false,
+  retentionDays: DEFAULT_RETENTION_DAYS,
+};
 
 function readSettings(value: unknown): TenantSettings {
   const stored = typeof value === 'object' && value !== null ? (value as Partial<TenantSettings>) : {};
@@ -28,6 +39,8 @@ function readSettings(value: unknown): TenantSettings {
       typeof stored.rejectUnknownEventTypes === 'boolean'
         ? stored.rejectUnknownEventTypes
         : DEFAULT_TENANT_SETTINGS.rejectUnknownEventTypes,
+    retentionDays:
+      typeof stored.retentionDays === 'number' ? stored.retentionDays : DEFAULT_TENANT_SETTINGS.retentionDays,
   };
 }
 

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   AppSecretBox,
   AttemptRecord,
+  AttemptTrigger,
   ClaimedDelivery,
   DeliveryRepository,
   isRetryableDatabaseError,
@@ -20,6 +21,7 @@ import {
   webhookHeaders,
 } from '@app/domain';
 import { JobProducer } from '@app/queue';
+import { Metrics } from './metrics';
 import { OutboxService } from './outbox.service';
 import { HOOKRELAY_VERSION } from './version';
 import { WebhookResponse, WebhookSender } from './webhook-sender';
@@ -31,6 +33,22 @@ export interface AttemptReport {
   result: AttemptResultName;
   /** Null when no request went out to the receiver (skipped, parked, canceled, dead-lettered, our fault). */
   responseMs: number | null;
+  /** What the metrics and the attempt's log line need; absent when nothing was sent. */
+  sent?: SentAttempt;
+}
+
+/** One attempt that went out (or was refused before going out), as recorded. */
+export interface SentAttempt {
+  messageId: string;
+  endpointId: string;
+  attemptId: string;
+  /** 1 for the first attempt of the delivery, across every schedule. */
+  attemptNumber: number;
+  statusCode: number;
+  errorKind: string | null;
+  trigger: AttemptTrigger;
+  /** This attempt disabled its endpoint (ENDPOINT_DISABLE_AFTER of failures). */
+  endpointDisabled: boolean;
 }
 
 /** The longest pause between two tries of a record while PostgreSQL is unreachable. */
@@ -58,9 +76,38 @@ export class DeliveryAttemptService {
     private readonly sender: WebhookSender,
     private readonly jobs: JobProducer,
     private readonly outbox: OutboxService,
+    private readonly metrics: Metrics,
   ) {}
 
+  /**
+   * One attempt, then its one log line and its metrics: an operator follows a message by its id from the
+   * API's "message accepted" line to these (`msgId`, `endpointId`, `attempt`, `statusCode`, `durationMs`).
+   */
   async attempt(deliveryId: string, fence: number): Promise<AttemptReport> {
+    const report = await this.attemptOnce(deliveryId, fence);
+    this.metrics.attemptEnded(report);
+    const sent = report.sent;
+    if (sent) {
+      this.logger.log(
+        {
+          msgId: sent.messageId,
+          endpointId: sent.endpointId,
+          deliveryId,
+          attemptId: sent.attemptId,
+          attempt: sent.attemptNumber,
+          trigger: sent.trigger,
+          outcome: report.result,
+          statusCode: sent.statusCode,
+          durationMs: report.responseMs,
+          errorKind: sent.errorKind ?? undefined,
+        },
+        'delivery attempt',
+      );
+    }
+    return report;
+  }
+
+  private async attemptOnce(deliveryId: string, fence: number): Promise<AttemptReport> {
     const claimedAt = Date.now();
     const claimed = await this.deliveries.claim(deliveryId, fence, this.config.delivery.leaseMs);
     if (!claimed) return { result: 'skipped', responseMs: null };
@@ -93,7 +140,17 @@ export class DeliveryAttemptService {
       }
     }
     const recorded = await this.persist(record, claimedAt + this.config.delivery.leaseMs);
-    if (!recorded.applied) return { result: 'skipped', responseMs };
+    const sent: SentAttempt = {
+      messageId: record.messageId,
+      endpointId: record.endpointId,
+      attemptId: record.id,
+      attemptNumber: claimed.attemptCount + 1,
+      statusCode: record.responseStatusCode,
+      errorKind: record.errorKind,
+      trigger: record.trigger,
+      endpointDisabled: recorded.endpointDisabledNow,
+    };
+    if (!recorded.applied) return { result: 'skipped', responseMs, sent };
     if (record.next.status === 'pending') {
       await this.jobs.enqueueDeliveries(
         [
@@ -110,7 +167,7 @@ export class DeliveryAttemptService {
       );
     }
     if (record.messageEvents.length > 0 || recorded.endpointDisabledNow) this.outbox.drainSoon();
-    return { result: record.next.status === 'pending' ? 'retry' : record.next.status, responseMs };
+    return { result: record.next.status === 'pending' ? 'retry' : record.next.status, responseMs, sent };
   }
 
   /**

@@ -7,6 +7,8 @@ import { DeliveryRecoveryService } from './delivery-recovery.service';
 import { EndpointResumeService } from './endpoint-resume.service';
 import { OutboxService } from './outbox.service';
 import { ReconcilerService } from './reconciler.service';
+import { Metrics } from './metrics';
+import { RetentionService } from './retention.service';
 
 const SERVICES = [
   WebhookSender,
@@ -17,6 +19,8 @@ const SERVICES = [
   EndpointResumeService,
   OutboxService,
   ReconcilerService,
+  Metrics,
+  RetentionService,
 ];
 
 /** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, reconciler). */

@@ -9,3 +9,5 @@ export * from './outbox.service';
 export * from './reconciler.service';
 export * from './version';
 export * from './flow-control.service';
+export * from './metrics';
+export * from './retention.service';

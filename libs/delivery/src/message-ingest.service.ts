@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { EndpointRepository, IngestResult, MessageRepository, NewMessage } from '@app/db';
 import { DomainError, endpointWantsMessage, newId } from '@app/domain';
 import { JobProducer } from '@app/queue';
+import { Metrics } from './metrics';
 
 export interface MessageToSend {
   eventType: string;
@@ -29,10 +30,13 @@ export interface SentMessage {
  */
 @Injectable()
 export class MessageIngestService {
+  private readonly logger = new Logger(MessageIngestService.name);
+
   constructor(
     private readonly messages: MessageRepository,
     private readonly endpoints: EndpointRepository,
     private readonly jobs: JobProducer,
+    private readonly metrics: Metrics,
   ) {}
 
   async send(tenantId: string, applicationId: string, input: MessageToSend): Promise<SentMessage> {
@@ -83,6 +87,16 @@ export class MessageIngestService {
       };
     });
     const results = await this.messages.ingest(batch);
+    for (const result of results) {
+      if (!result.created) continue;
+      this.metrics.messagesAccepted.inc();
+      this.metrics.deliveriesCreated.inc(result.deliveries.length);
+      // The first line of a message's story; the worker's "delivery attempt" lines carry the same msgId.
+      this.logger.log(
+        { msgId: result.messageId, appId: applicationId, deliveries: result.deliveries.length },
+        'message accepted',
+      );
+    }
     await this.enqueueFirstAttempts(results);
     return results.map((r) => ({ ...r, createdAt: now }));
   }

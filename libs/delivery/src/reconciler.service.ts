@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { AdvisoryLocks, DeliveryRepository, DueCursor } from '@app/db';
 import { JobProducer } from '@app/queue';
+import { Metrics } from './metrics';
 import { OutboxService } from './outbox.service';
 
 /** Rows read per page, and pages per tick: a backlog is walked in turn, a bounded amount per tick. */
@@ -39,10 +40,12 @@ export class ReconcilerService {
     private readonly jobs: JobProducer,
     private readonly locks: AdvisoryLocks,
     private readonly outbox: OutboxService,
+    private readonly metrics: Metrics,
   ) {}
 
   async tick(): Promise<ReconcileReport> {
     const requeued = await this.locks.exclusively('hookrelay:reconciler', () => this.requeue());
+    if (requeued) this.metrics.reconcilerRequeued.inc(requeued);
     const outbox = await this.outbox.drain();
     return { requeued: requeued ?? 0, outbox, scanned: requeued !== undefined };
   }

@@ -1,4 +1,5 @@
-import { isId, newId } from './ids';
+import { ulid } from 'ulid';
+import { idFloor, idTime, isId, newId } from './ids';
 import { parseDuration, parseDurationList } from './durations';
 
 describe('ids', () => {
@@ -41,5 +42,18 @@ describe('durations', () => {
     expect(parseDurationList('5s, 5m,30m')).toEqual([5000, 300_000, 1_800_000]);
     expect(parseDurationList('')).toEqual([]);
     expect(parseDurationList('5s,,5m')).toBeUndefined();
+  });
+});
+
+describe('id time', () => {
+  it('reads the millisecond an id was made, and orders ids made earlier below the floor of a later one', () => {
+    const at = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
+    // ulid() itself, not newId: newId is monotonic, so after a later id it never goes back in time.
+    const id = `msg_${ulid(at)}`;
+    expect(idTime(id)).toBe(at);
+    expect(idFloor('message', at) <= id).toBe(true);
+    expect(id < idFloor('message', at + 1)).toBe(true);
+    expect(`msg_${ulid(at - 1)}` < idFloor('message', at)).toBe(true);
+    expect(isId('message', idFloor('message', at))).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
 
 /**
  * Ids are generated in the application (no round trip to learn one), prefixed like Svix's
@@ -50,4 +50,14 @@ const ULID_BODY = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export function isId<K extends IdKind>(kind: K, value: string): value is Id<K> {
   const prefix = `${ID_PREFIXES[kind]}_`;
   return value.startsWith(prefix) && ULID_BODY.test(value.slice(prefix.length));
+}
+
+/** The millisecond an id was made (its ULID's time), e.g. when a message was accepted. */
+export function idTime(id: string): number {
+  return decodeTime(id.slice(id.indexOf('_') + 1));
+}
+
+/** The smallest id of this kind made at millisecond `ms`: ids below it were all made earlier. */
+export function idFloor(kind: IdKind, ms: number): string {
+  return `${ID_PREFIXES[kind]}_${encodeTime(ms, 10)}${'0'.repeat(16)}`;
 }

@@ -70,9 +70,12 @@ export const TENANT_CREATED_FIELDS = [
 
 export interface TenantSettings {
   rejectUnknownEventTypes: boolean;
+  /** Days messages, deliveries and attempts are kept before the retention job deletes them (default 30). */
+  retentionDays: number;
 }
 export const TENANT_SETTINGS_FIELDS = [
   'rejectUnknownEventTypes',
+  'retentionDays',
 ] as const satisfies readonly (keyof TenantSettings)[];
 
 export interface ApiKey {

@@ -11,7 +11,22 @@ export class TenantCreateDto extends createZodDto(z.object({ name }).strict()) {
 
 export class ApiKeyCreateDto extends createZodDto(z.object({ name: name.optional() }).strict().default({})) {}
 
-const settings = z.object({ rejectUnknownEventTypes: z.boolean() });
+/** Bounds of a tenant's retention, in days (the retention loop's SQL reads the same key). */
+export const RETENTION_DAYS_MIN = 1;
+export const RETENTION_DAYS_MAX = 3650;
+
+const settings = z.object({
+  rejectUnknownEventTypes: z.boolean(),
+  retentionDays: z
+    .number({ error: 'retentionDays must be a whole number of days' })
+    .int('retentionDays must be a whole number of days')
+    .min(RETENTION_DAYS_MIN, `retentionDays must be at least ${RETENTION_DAYS_MIN}`)
+    .max(RETENTION_DAYS_MAX, `retentionDays must be at most ${RETENTION_DAYS_MAX} (10 years)`)
+    .describe(
+      'Days messages (payloads), deliveries and attempts are kept before the retention job deletes them; ' +
+        'default 30. Messages with a delivery still pending are kept until it ends.',
+    ),
+});
 
 export class TenantSettingsPatchDto extends createZodDto(settings.partial().strict()) {}
 

@@ -74,6 +74,30 @@ describe('operator API /admin/v1 (real PostgreSQL and Redis)', () => {
       ]);
     });
 
+    it('sets a tenant retention in days, 30 by default', async () => {
+      const tenant = await api.newTenant('retention');
+      const path = `/admin/v1/tenants/${tenant.id}/settings`;
+      expect((await api.admin.get(path)).body).toEqual({ rejectUnknownEventTypes: false, retentionDays: 30 });
+      const patched = await api.admin.patch(path, { retentionDays: 7 });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toEqual({ rejectUnknownEventTypes: false, retentionDays: 7 });
+      expect((await api.admin.get(path)).body.retentionDays).toBe(7);
+    });
+
+    it.each([
+      ['zero days', 0, 'retentionDays must be at least 1'],
+      ['more than ten years', 3651, 'retentionDays must be at most 3650 (10 years)'],
+      ['a fraction of a day', 1.5, 'retentionDays must be a whole number of days'],
+      ['a string', '30', 'retentionDays must be a whole number of days'],
+    ])('refuses a retention of %s with 422 naming the field', async (_, retentionDays, msg) => {
+      const tenant = await api.newTenant('bad retention');
+      const res = await api.admin.patch(`/admin/v1/tenants/${tenant.id}/settings`, { retentionDays });
+      expect(res.status).toBe(422);
+      expect(res.body.code).toBe('validation_error');
+      expect(res.body.detail).toEqual([{ loc: ['body', 'retentionDays'], msg, type: expect.any(String) }]);
+      expect((await api.admin.get(`/admin/v1/tenants/${tenant.id}/settings`)).body.retentionDays).toBe(30);
+    });
+
     it('answers 404 for an unknown tenant on get, delete and its keys', async () => {
       const unknown = 'tnt_00000000000000000000000000';
       for (const res of [

@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { ApplicationRepository } from '@app/db';
 import { DomainError, hasCapability, PortalCapability } from '@app/domain';
+import { AdminToken } from './admin-token';
 import { AUDIENCE, Audience, AuthenticatedRequest, PORTAL_CAPABILITY } from './auth.decorators';
 import { PortalSession, PortalTokenService } from './portal-token.service';
 import { bearerToken, TenantKeys } from './tenant-keys.service';
@@ -14,7 +14,7 @@ import { bearerToken, TenantKeys } from './tenant-keys.service';
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly adminDigest: Buffer;
+  private readonly adminToken: AdminToken;
 
   constructor(
     private readonly reflector: Reflector,
@@ -23,7 +23,7 @@ export class AuthGuard implements CanActivate {
     private readonly portalTokens: PortalTokenService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.adminDigest = sha256(config.adminToken);
+    this.adminToken = new AdminToken(config.adminToken);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,8 +33,7 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerToken(request.headers.authorization);
     if (audience === 'admin') {
-      // Digests have equal length, so the comparison takes the same time whatever the token.
-      if (token && timingSafeEqual(sha256(token), this.adminDigest)) return true;
+      if (this.adminToken.matches(token)) return true;
       throw DomainError.unauthorized('Send the operator token as "Authorization: Bearer <ADMIN_TOKEN>".');
     }
     if (audience === 'tenant' || audience === 'portal') {
@@ -85,8 +84,4 @@ export class AuthGuard implements CanActivate {
     const app = await this.applications.findOptional(session.tenantId, appIdOrUid);
     if (app?.id !== session.applicationId) throw DomainError.notFound('Application');
   }
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }

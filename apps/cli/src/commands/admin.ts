@@ -41,7 +41,7 @@ export function adminCommands(program: Command): void {
         cli.output.result({ ...tenant, settings }, () =>
           cli.output.table(
             [{ ...tenant, ...settings }],
-            ['id', 'name', 'createdAt', 'rejectUnknownEventTypes'],
+            ['id', 'name', 'createdAt', 'rejectUnknownEventTypes', 'retentionDays'],
           ),
         );
       }),

@@ -1,5 +1,5 @@
 import { DelayedError } from 'bullmq';
-import type { DeliveryAttemptService, FlowControlService } from '@app/delivery';
+import type { DeliveryAttemptService, FlowControlService, Metrics } from '@app/delivery';
 import type { JobHandler } from '../jobs/job-handlers';
 
 /**
@@ -11,6 +11,7 @@ import type { JobHandler } from '../jobs/job-handlers';
 export function deliveryAttemptHandler(
   flow: FlowControlService,
   attempts: DeliveryAttemptService,
+  metrics: Metrics,
 ): JobHandler<'DeliveryAttemptV2'> {
   return async (data, job, token) => {
     const admission = await flow.admit({
@@ -22,6 +23,7 @@ export function deliveryAttemptHandler(
       returning: job.attemptsStarted > 1,
     });
     if (!admission.admitted) {
+      metrics.deferred(admission.reason);
       if (!token) throw new Error(`Job ${job.id} has no lock token: it cannot be deferred.`);
       await job.moveToDelayed(Date.now() + admission.delayMs, token);
       throw new DelayedError(`deferred ${admission.delayMs} ms: ${admission.reason}`);
