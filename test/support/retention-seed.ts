@@ -24,7 +24,8 @@ export interface Seeded {
 
 /**
  * A message made `ageDays` ago (its id says so too, as a real one would), one delivery to the endpoint in
- * `status`, last moved `movedDaysAgo` ago, and `attempts` attempt rows.
+ * `status`, last moved `movedDaysAgo` ago, and `attempts` attempt rows, in one transaction as ingest writes
+ * them: a retention tick in between must not see the message without its delivery.
  */
 export async function seedMessage(
   prisma: PrismaService,
@@ -36,46 +37,54 @@ export async function seedMessage(
   const deliveryId = idAt('delivery', at);
   const created = new Date(at);
   const moved = new Date(Date.now() - movedDaysAgo * DAY);
-  await prisma.$executeRawUnsafe(
-    `INSERT INTO messages (id, tenant_id, application_id, event_type, payload, created_at)
+  const statements = [];
+  statements.push(
+    prisma.$executeRawUnsafe(
+      `INSERT INTO messages (id, tenant_id, application_id, event_type, payload, created_at)
      VALUES ($1, $2, $3, 'invoice.paid', '{"old":true}', $4)`,
-    msgId,
-    place.tenantId,
-    place.appId,
-    created,
+      msgId,
+      place.tenantId,
+      place.appId,
+      created,
+    ),
   );
-  await prisma.$executeRawUnsafe(
-    `INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
+  statements.push(
+    prisma.$executeRawUnsafe(
+      `INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
                              next_attempt_at, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6::delivery_status, $7, $8, $9, $10)`,
-    deliveryId,
-    place.tenantId,
-    place.appId,
-    msgId,
-    place.endpointId,
-    status,
-    attempts,
-    status === 'pending' ? new Date(Date.now() + DAY) : null,
-    created,
-    moved,
+      deliveryId,
+      place.tenantId,
+      place.appId,
+      msgId,
+      place.endpointId,
+      status,
+      attempts,
+      status === 'pending' ? new Date(Date.now() + DAY) : null,
+      created,
+      moved,
+    ),
   );
   const attemptIds: string[] = [];
   for (let i = 0; i < attempts; i++) {
     const attemptId = idAt('attempt', at + i);
     attemptIds.push(attemptId);
-    await prisma.$executeRawUnsafe(
-      `INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url,
+    statements.push(
+      prisma.$executeRawUnsafe(
+        `INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url,
                                       response_status_code, response, response_duration_ms, status, trigger,
                                       created_at)
        VALUES ($1, $2, $3, $4, $5, 'http://127.0.0.1:9/', 500, 'no', 3, 'fail', 'scheduled', $6)`,
-      attemptId,
-      place.tenantId,
-      deliveryId,
-      msgId,
-      place.endpointId,
-      new Date(at + i),
+        attemptId,
+        place.tenantId,
+        deliveryId,
+        msgId,
+        place.endpointId,
+        new Date(at + i),
+      ),
     );
   }
+  await prisma.$transaction(statements);
   return { msgId, deliveryId, attemptIds };
 }
 
