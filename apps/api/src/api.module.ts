@@ -21,6 +21,8 @@ import { AttemptsModule } from './attempts/attempts.module';
 import { HealthController } from './health/health.controller';
 import { WebModule } from './web/web.module';
 import { RelayModule } from './relay/relay.module';
+import { BackgroundTasksModule } from './background-tasks/background-tasks.module';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 
 @Module({})
 export class ApiModule {
@@ -43,6 +45,8 @@ export class ApiModule {
         AttemptsModule,
         WebModule,
         RelayModule,
+        BackgroundTasksModule,
+        DeadLettersModule,
       ],
       controllers: [HealthController],
       providers: [

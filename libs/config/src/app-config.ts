@@ -122,6 +122,8 @@ const envSchema = z.object({
   DELIVERY_MAX_OPEN_CLAIMS: integer('DELIVERY_MAX_OPEN_CLAIMS', 5, 1, 100),
   RECONCILER_INTERVAL: duration('RECONCILER_INTERVAL', '5s'),
   RECONCILER_GRACE: duration('RECONCILER_GRACE', '30s'),
+  BACKGROUND_TASK_BATCH: integer('BACKGROUND_TASK_BATCH', 500, 1, 10_000),
+  BACKGROUND_TASK_STEPS_PER_PASS: integer('BACKGROUND_TASK_STEPS_PER_PASS', 10, 1, 1000),
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 50, 1, 1000),
   WORKER_HEALTH_PORT: integer('WORKER_HEALTH_PORT', 0, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -174,6 +176,8 @@ export interface AppConfig {
     /** A due delivery is re-enqueued only once it has been due this long (the queue normally has it). */
     graceMs: number;
   };
+  /** Background tasks (recover, replay, redrive): rows per step, steps per outbox pass before others get a turn. */
+  backgroundTasks: { batchSize: number; stepsPerPass: number };
   worker: { concurrency: number; healthPort: number };
   /**
    * Attempts in flight at once, across every worker process (leases in Redis): per endpoint and per tenant.
@@ -229,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOpenClaims: e.DELIVERY_MAX_OPEN_CLAIMS,
     },
     reconciler: { intervalMs: Math.max(e.RECONCILER_INTERVAL, 50), graceMs: e.RECONCILER_GRACE },
+    backgroundTasks: { batchSize: e.BACKGROUND_TASK_BATCH, stepsPerPass: e.BACKGROUND_TASK_STEPS_PER_PASS },
     worker: { concurrency: e.WORKER_CONCURRENCY, healthPort: e.WORKER_HEALTH_PORT },
     flow: { endpointMaxInFlight: e.ENDPOINT_MAX_IN_FLIGHT, tenantMaxInFlight: e.TENANT_MAX_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,

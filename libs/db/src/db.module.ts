@@ -15,6 +15,8 @@ import { OutboxRepository } from './outbox.repository';
 import { AdvisoryLocks } from './advisory-locks';
 import { ReadCache } from './read-cache';
 import { PortalAccessRepository } from './portal-access.repository';
+import { BackgroundTaskRepository } from './background-task.repository';
+import { DeadLetterRepository } from './dead-letter.repository';
 
 const REPOSITORIES = [
   TenantRepository,
@@ -30,6 +32,8 @@ const REPOSITORIES = [
   OutboxRepository,
   AdvisoryLocks,
   PortalAccessRepository,
+  BackgroundTaskRepository,
+  DeadLetterRepository,
 ];
 
 @Global()

@@ -17,3 +17,5 @@ export * from './outbox.repository';
 export * from './advisory-locks';
 export * from './database-errors';
 export * from './portal-access.repository';
+export * from './background-task.repository';
+export * from './dead-letter.repository';
