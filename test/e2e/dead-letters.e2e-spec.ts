@@ -97,11 +97,15 @@ describe('dead letters, bulk redrive and background tasks (e2e)', () => {
     expect(await msgIds(`?status_code_class=500`)).toEqual([w.m4.id, w.m2.id, w.m1.id]);
     expect(await msgIds(`?status_code_class=200`)).toEqual([]);
 
-    // Time range on when each failed: after m3's failure only m4 (which failed last) is left.
-    const failedAt = (await prisma.delivery.findFirstOrThrow({ where: { messageId: w.m3.id } })).updatedAt;
-    const after = new Date(failedAt.getTime() + 1).toISOString();
-    expect(await msgIds(`?since=${after}`)).toEqual([w.m4.id]);
-    expect(await msgIds(`?until=${after}`)).toEqual([w.m3.id, w.m2.id, w.m1.id]);
+    // Time range on when each failed: [since, until) around the last failure.
+    const byFailure = [...(all.data as unknown as { msgId: string; failedAt: string }[])].sort((x, y) =>
+      x.failedAt.localeCompare(y.failedAt),
+    );
+    const last = byFailure[3]!.failedAt;
+    const lastOnes = byFailure.filter((d) => d.failedAt === last).map((d) => d.msgId);
+    const earlier = byFailure.filter((d) => d.failedAt !== last).map((d) => d.msgId);
+    expect((await msgIds(`?since=${last}`)).sort()).toEqual(lastOnes.sort());
+    expect((await msgIds(`?until=${last}`)).sort()).toEqual(earlier.sort());
 
     // Pages of 3 then 1, and back.
     const first = await list('?limit=3');

@@ -23,6 +23,7 @@ import { WebModule } from './web/web.module';
 import { RelayModule } from './relay/relay.module';
 import { BackgroundTasksModule } from './background-tasks/background-tasks.module';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 
 @Module({})
 export class ApiModule {
@@ -47,6 +48,7 @@ export class ApiModule {
         RelayModule,
         BackgroundTasksModule,
         DeadLettersModule,
+        DashboardModule,
       ],
       controllers: [HealthController],
       providers: [

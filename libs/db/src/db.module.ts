@@ -17,6 +17,8 @@ import { ReadCache } from './read-cache';
 import { PortalAccessRepository } from './portal-access.repository';
 import { BackgroundTaskRepository } from './background-task.repository';
 import { DeadLetterRepository } from './dead-letter.repository';
+import { DeliveryStatsRepository } from './delivery-stats.repository';
+import { MessageSearchRepository } from './message-search.repository';
 
 const REPOSITORIES = [
   TenantRepository,
@@ -34,6 +36,8 @@ const REPOSITORIES = [
   PortalAccessRepository,
   BackgroundTaskRepository,
   DeadLetterRepository,
+  DeliveryStatsRepository,
+  MessageSearchRepository,
 ];
 
 @Global()

@@ -19,3 +19,5 @@ export * from './database-errors';
 export * from './portal-access.repository';
 export * from './background-task.repository';
 export * from './dead-letter.repository';
+export * from './delivery-stats.repository';
+export * from './message-search.repository';

@@ -1,20 +1,19 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
-  ApplicationRepository,
   BackgroundTaskRepository,
   DeadLetterFilter,
   DeadLetterRecord,
   DeadLetterRepository,
   EndpointRepository,
-  EventTypeRepository,
   mapPage,
   Page,
   PageQuery,
 } from '@app/db';
 import type { RedriveParams, RedriveProgress } from '@app/delivery';
-import { dashboardRange, ValidationError, ValidationIssue } from '@app/domain';
+import { dashboardRange, ValidationError } from '@app/domain';
 import { assertEndpointEnabled } from '../common/endpoint-enabled';
+import { FilterResolver } from '../common/filter-resolver';
 import { BackgroundTaskOut, toBackgroundTaskOut } from '../background-tasks/background-task.dto';
 
 /** The filters as the caller gave them (ids or uids), from the query string or the redrive body. */
@@ -51,9 +50,8 @@ export interface DeadLetterOut {
 @Injectable()
 export class DeadLettersService {
   constructor(
-    private readonly applications: ApplicationRepository,
+    private readonly filters: FilterResolver,
     private readonly endpoints: EndpointRepository,
-    private readonly eventTypes: EventTypeRepository,
     private readonly deadLetters: DeadLetterRepository,
     private readonly tasks: BackgroundTaskRepository,
   ) {}
@@ -119,54 +117,8 @@ export class DeadLettersService {
     loc: 'query' | 'body',
   ): Promise<DeadLetterFilter> {
     const range = dashboardRange(input, loc);
-    const issues: ValidationIssue[] = [];
-    const unknown = (field: string, msg: string) =>
-      issues.push({ loc: [loc, field], msg, type: 'unknown_filter_value' });
-    let applicationId: string | undefined;
-    let endpointId: string | undefined;
-    if (input.application) {
-      const app = await this.applications.findOptional(tenantId, input.application);
-      if (app) applicationId = app.id;
-      else unknown('application', `application ${JSON.stringify(input.application)} is not one of yours.`);
-    }
-    if (input.endpoint) {
-      if (!input.application) {
-        throw ValidationError.coded(
-          'endpoint_needs_application',
-          [loc, 'endpoint'],
-          'The endpoint filter needs the application filter: give the application the endpoint belongs to.',
-        );
-      }
-      const endpoint = applicationId
-        ? await this.endpoints.findOptional(tenantId, applicationId, input.endpoint)
-        : undefined;
-      if (endpoint) endpointId = endpoint.id;
-      else if (applicationId) {
-        unknown(
-          'endpoint',
-          `endpoint ${JSON.stringify(input.endpoint)} is not an endpoint of the application.`,
-        );
-      }
-    }
-    const eventTypes = [...new Set(input.eventTypes ?? [])];
-    const missing: string[] = [];
-    for (const name of eventTypes) {
-      if (!(await this.eventTypes.findOptional(tenantId, name))) missing.push(name);
-    }
-    if (missing.length > 0) {
-      unknown(
-        loc === 'query' ? 'event_types' : 'eventTypes',
-        `unknown event types: ${missing.map((n) => JSON.stringify(n)).join(', ')}.`,
-      );
-    }
-    if (issues.length > 0) throw new ValidationError(issues, 'unknown_filter_value');
-    return {
-      ...range,
-      ...(applicationId ? { applicationId } : {}),
-      ...(endpointId ? { endpointId } : {}),
-      ...(eventTypes.length ? { eventTypes } : {}),
-      ...(input.statusCodes ? { statusCodes: input.statusCodes } : {}),
-    };
+    const resolved = await this.filters.resolve(tenantId, input, loc);
+    return { ...range, ...resolved, ...(input.statusCodes ? { statusCodes: input.statusCodes } : {}) };
   }
 }
 
