@@ -168,7 +168,7 @@ describe('consumer portal in Chromium', () => {
     await page.getByRole('list', { name: 'Delivery attempts' }).getByText('HTTP 500').first().waitFor();
     failing.respondWith(() => ({ status: 204 }));
     await page.getByRole('button', { name: 'Recover' }).click();
-    await page.getByText(/Resending 1 failed delivery/).waitFor();
+    await page.getByText(/Recovery started/).waitFor();
     await page.getByLabel('Event type').selectOption('invoice.failed');
     await page.getByRole('button', { name: 'Send example' }).click();
     await page.getByText(/Example invoice.failed sent/).waitFor();

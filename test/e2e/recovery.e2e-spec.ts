@@ -4,6 +4,7 @@ import {
   MessageAttemptTriggerType,
   MessageStatus,
   StatusCodeClass,
+  Svix,
 } from 'svix';
 import { PrismaService } from '@app/db';
 import { TestReceiver, waitFor, svixError } from '@app/testing';
@@ -37,6 +38,13 @@ describe('message attempts and endpoint recovery (e2e)', () => {
 
   const webhookIds = (requests: { headers: Record<string, unknown> }[]) =>
     requests.map((r) => String(r.headers['webhook-id']));
+
+  /** Recover and replay-missing answer a running task; the worker finishes it. */
+  const finishedTask = (svix: Svix, taskId: string) =>
+    waitFor(`background task ${taskId} to finish`, async () => {
+      const task = await svix.backgroundTask.get(taskId);
+      return task.status === BackgroundTaskStatus.Finished && task;
+    });
 
   it('lists attempts by endpoint and by message, newest first: fail, fail, then success', async () => {
     const receiver = await world.receiver((_, i) =>
@@ -283,19 +291,21 @@ describe('message attempts and endpoint recovery (e2e)', () => {
     expect(firstRun.status).toBe(202);
     expect(firstRun.body).toMatchObject({
       id: expect.stringMatching(/^qtask_/),
-      status: 'finished',
+      status: 'running',
       task: 'endpoint.recover',
-      data: { messagesSent: 1 },
+      data: { messagesSent: 0 },
     });
+    expect((await finishedTask(svix, firstRun.body.id)).data).toEqual({ messagesSent: 1 });
     await settled(m1.id, endpoint.id, 'success');
     expect(await statusOf(m2.id, endpoint.id)).toBe('fail');
 
     const secondRun = await svix.endpoint.recover(app.id, endpoint.id, { since });
     expect(secondRun).toMatchObject({
-      status: BackgroundTaskStatus.Finished,
+      status: BackgroundTaskStatus.Running,
       task: BackgroundTaskType.EndpointRecover,
     });
     expect(secondRun.updatedAt).toBeInstanceOf(Date);
+    await finishedTask(svix, secondRun.id);
     await settled(m2.id, endpoint.id, 'success');
 
     expect(webhookIds(receiver.received.slice(failedSoFar))).toEqual([m1.id, m2.id]);
@@ -311,7 +321,7 @@ describe('message attempts and endpoint recovery (e2e)', () => {
     const again = await tenant.client.post(`/api/v1/app/${app.id}/endpoint/${endpoint.id}/recover`, {
       since: since.toISOString(),
     });
-    expect(again.body.data).toEqual({ messagesSent: 0 });
+    expect((await finishedTask(svix, again.body.id)).data).toEqual({ messagesSent: 0 });
   });
 
   it('replays to an endpoint created later the messages it never got, through its filters', async () => {
@@ -332,9 +342,11 @@ describe('message attempts and endpoint recovery (e2e)', () => {
     });
     const task = await svix.endpoint.replayMissing(app.id, lateEndpoint.id, { since });
     expect(task).toMatchObject({
-      status: BackgroundTaskStatus.Finished,
+      status: BackgroundTaskStatus.Running,
       task: BackgroundTaskType.EndpointReplay,
     });
+    const replayed = await finishedTask(svix, task.id);
+    expect(replayed).toMatchObject({ task: BackgroundTaskType.EndpointReplay, data: { messagesSent: 2 } });
 
     expect(webhookIds(await late.waitForRequests(2)).sort()).toEqual([m1.id, m3.id].sort());
     await settled(m1.id, lateEndpoint.id, 'success');
@@ -351,7 +363,8 @@ describe('message attempts and endpoint recovery (e2e)', () => {
         since: since.toISOString(),
       },
     );
-    expect([again.status, again.body.data]).toEqual([202, { messagesSent: 0 }]);
+    expect([again.status, again.body.status]).toEqual([202, 'running']);
+    expect((await finishedTask(svix, again.body.id)).data).toEqual({ messagesSent: 0 });
     expect(first.received).toHaveLength(3);
     expect(await prisma.delivery.count({ where: { endpointId: firstEndpoint.id } })).toBe(3);
   });

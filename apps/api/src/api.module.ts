@@ -23,6 +23,9 @@ import { HealthController } from './health/health.controller';
 import { WebModule } from './web/web.module';
 import { RelayModule } from './relay/relay.module';
 import { OperationsModule } from './operations/operations.module';
+import { BackgroundTasksModule } from './background-tasks/background-tasks.module';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 
 @Module({})
 export class ApiModule {
@@ -46,6 +49,9 @@ export class ApiModule {
         WebModule,
         RelayModule,
         OperationsModule,
+        BackgroundTasksModule,
+        DeadLettersModule,
+        DashboardModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -126,6 +126,8 @@ const envSchema = z.object({
   DELIVERY_MAX_OPEN_CLAIMS: integer('DELIVERY_MAX_OPEN_CLAIMS', 5, 1, 100),
   RECONCILER_INTERVAL: duration('RECONCILER_INTERVAL', '5s'),
   RECONCILER_GRACE: duration('RECONCILER_GRACE', '30s'),
+  BACKGROUND_TASK_BATCH: integer('BACKGROUND_TASK_BATCH', 500, 1, 10_000),
+  BACKGROUND_TASK_STEPS_PER_PASS: integer('BACKGROUND_TASK_STEPS_PER_PASS', 10, 1, 1000),
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 50, 1, 1000),
   WORKER_HEALTH_PORT: integer('WORKER_HEALTH_PORT', 0, 0, 65535),
   WORKER_METRICS_PORT: integer('WORKER_METRICS_PORT', 0, 0, 65535),
@@ -194,6 +196,8 @@ export interface AppConfig {
    * at most `batchSize` messages each (with their deliveries and attempts), so no statement is long.
    */
   retention: { intervalMs: number; batchSize: number; maxBatches: number };
+  /** Background tasks (recover, replay, redrive): rows per step, steps per outbox pass before others get a turn. */
+  backgroundTasks: { batchSize: number; stepsPerPass: number };
   /**
    * Attempts in flight at once, across every worker process (leases in Redis): per endpoint and per tenant.
    * 0 means no cap. A job over a cap waits as a delayed job, holding no worker slot.
@@ -270,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.RETENTION_BATCH_SIZE,
       maxBatches: e.RETENTION_MAX_BATCHES,
     },
+    backgroundTasks: { batchSize: e.BACKGROUND_TASK_BATCH, stepsPerPass: e.BACKGROUND_TASK_STEPS_PER_PASS },
     flow: { endpointMaxInFlight: e.ENDPOINT_MAX_IN_FLIGHT, tenantMaxInFlight: e.TENANT_MAX_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
     portal: { frameAncestors: e.PORTAL_FRAME_ANCESTORS },

@@ -16,6 +16,10 @@ import { AdvisoryLocks } from './advisory-locks';
 import { ReadCache } from './read-cache';
 import { PortalAccessRepository } from './portal-access.repository';
 import { RetentionRepository } from './retention.repository';
+import { BackgroundTaskRepository } from './background-task.repository';
+import { DeadLetterRepository } from './dead-letter.repository';
+import { DeliveryStatsRepository } from './delivery-stats.repository';
+import { MessageSearchRepository } from './message-search.repository';
 
 const REPOSITORIES = [
   TenantRepository,
@@ -32,6 +36,10 @@ const REPOSITORIES = [
   AdvisoryLocks,
   PortalAccessRepository,
   RetentionRepository,
+  BackgroundTaskRepository,
+  DeadLetterRepository,
+  DeliveryStatsRepository,
+  MessageSearchRepository,
 ];
 
 @Global()

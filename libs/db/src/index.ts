@@ -18,3 +18,7 @@ export * from './advisory-locks';
 export * from './database-errors';
 export * from './portal-access.repository';
 export * from './retention.repository';
+export * from './background-task.repository';
+export * from './dead-letter.repository';
+export * from './delivery-stats.repository';
+export * from './message-search.repository';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SqlService } from './sql.service';
 
-export type OutboxKind = 'operational_webhook' | 'tenant_purge';
+export type OutboxKind = 'operational_webhook' | 'tenant_purge' | 'background_task';
 
 export interface OutboxEvent {
   id: string;
@@ -46,5 +46,10 @@ export class OutboxRepository {
         WHERE id = $1`,
       [id, delayMs / 1000, error ?? null],
     );
+  }
+
+  /** Gives back a row whose work went well but is not over (a long task): available now, its failures reset. */
+  async handBack(id: string): Promise<void> {
+    await this.sql.query('UPDATE outbox_events SET available_at = now(), attempts = 0 WHERE id = $1', [id]);
   }
 }

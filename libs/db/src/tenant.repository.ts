@@ -167,5 +167,6 @@ const PURGE_ORDER: [string, string][] = [
   ['idempotency_keys', 'tenant_id = $1'],
   ['api_keys', 'tenant_id = $1'],
   ['portal_revocations', 'tenant_id = $1'],
+  ['background_tasks', 'tenant_id = $1'],
   ['applications', 'tenant_id = $1'],
 ];

@@ -17,14 +17,13 @@ export interface ReplayTarget {
   channels: string[];
 }
 
-/** The most deliveries one recover or replay-missing request sends (Svix's limit); calling again continues. */
+/** The most deliveries one recover or replay-missing task sends (Svix's limit); calling again continues. */
 export const RECOVERY_LIMIT = 10_000;
-const BATCH = 500;
 
 /**
  * Manual sending: resend one message to one endpoint, recover an endpoint's failed deliveries, replay the
- * messages an endpoint never got. The work is done within the request, in batches, so the answer can say
- * `finished` with a count; each batch is persisted, then queued, as at ingest.
+ * messages an endpoint never got. Recover and replay run as background tasks (BackgroundTaskRunner), one step
+ * at a time; each step is persisted, then queued, as at ingest.
  *
  * A manual attempt never rewinds history. The delivery is reopened in PostgreSQL first: pending, due now, on a
  * fresh retry schedule, with its attempt count going on and its fence moved, so jobs of the old schedule and
@@ -50,66 +49,67 @@ export class DeliveryRecoveryService {
     await this.jobs.enqueueDeliveries([due], 'resend');
   }
 
-  /** Re-sends the endpoint's failed deliveries of messages created in the window; returns how many. */
-  async recover(tenantId: string, endpointId: string, window: RecoveryWindow): Promise<number> {
-    let sent = 0;
-    let afterId: string | null = null;
-    while (sent < RECOVERY_LIMIT) {
-      const size = Math.min(BATCH, RECOVERY_LIMIT - sent);
-      const batch = await this.deliveries.reopenFailed(tenantId, endpointId, window, afterId, size);
-      if (batch.length === 0) break;
-      await this.jobs.enqueueDeliveries(batch, 'recover');
-      sent += batch.length;
-      // A recovered delivery that fails again must not be picked up twice by this request.
-      afterId = batch.reduce((max, d) => (d.id > max ? d.id : max), batch[0]!.id);
-      if (batch.length < size) break;
-    }
-    return sent;
+  /**
+   * One step of recover: re-sends up to `limit` of the endpoint's failed deliveries of messages created in the
+   * window, after `afterId`. Returns how many, and the cursor for the next step (null when none were left).
+   */
+  async recoverStep(
+    tenantId: string,
+    endpointId: string,
+    window: RecoveryWindow,
+    afterId: string | null,
+    limit: number,
+  ): Promise<{ sent: number; cursor: string | null }> {
+    const batch = await this.deliveries.reopenFailed(tenantId, endpointId, window, afterId, limit);
+    if (batch.length === 0) return { sent: 0, cursor: null };
+    await this.jobs.enqueueDeliveries(batch, 'recover');
+    // A recovered delivery that fails again must not be picked up twice by this task.
+    const cursor = batch.reduce((max, d) => (d.id > max ? d.id : max), batch[0]!.id);
+    return { sent: batch.length, cursor: batch.length < limit ? null : cursor };
   }
 
   /**
-   * Creates and sends deliveries to the endpoint for the messages in the window it never got one for, as
-   * fan-out would have routed them (its event-type and channel filters apply). Returns how many.
+   * One step of replay-missing: creates and sends deliveries to the endpoint for up to `limit` messages of the
+   * window (after `afterId`) it never got one for, as fan-out would have routed them (its event-type and channel
+   * filters apply). Returns how many were sent and the cursor for the next step (null at the end).
    */
-  async replayMissing(tenantId: string, endpoint: ReplayTarget, window: RecoveryWindow): Promise<number> {
+  async replayStep(
+    tenantId: string,
+    endpoint: ReplayTarget,
+    window: RecoveryWindow,
+    afterId: string | null,
+    limit: number,
+  ): Promise<{ sent: number; cursor: string | null }> {
     const routing = { eventTypes: endpoint.filterTypes, channels: endpoint.channels, disabled: false };
-    let sent = 0;
-    let afterId: string | null = null;
-    while (sent < RECOVERY_LIMIT) {
-      const messages = await this.deliveries.findMessagesWithoutDelivery(
-        tenantId,
-        endpoint.applicationId,
-        endpoint.id,
-        window,
-        afterId,
-        BATCH,
-      );
-      const last = messages[messages.length - 1];
-      if (!last) break;
-      afterId = last.id;
-      const now = new Date();
-      const wanted = messages
-        .filter((m) => endpointWantsMessage(routing, m))
-        .slice(0, RECOVERY_LIMIT - sent)
-        .map((m) => ({
-          id: newId('delivery', now.getTime()),
-          messageId: m.id,
-          // A message still scheduled for later is replayed at its time, not before.
-          nextAttemptAt: m.deliverAt && m.deliverAt > now ? m.deliverAt : now,
-        }));
-      const created = await this.deliveries.createForEndpoint(
-        tenantId,
-        endpoint.applicationId,
-        endpoint.id,
-        wanted,
-      );
-      await this.jobs.enqueueDeliveries(
-        created.map((d) => ({ ...d, dueAt: d.nextAttemptAt })),
-        'replay-missing',
-      );
-      sent += created.length;
-      if (messages.length < BATCH) break;
-    }
-    return sent;
+    const messages = await this.deliveries.findMessagesWithoutDelivery(
+      tenantId,
+      endpoint.applicationId,
+      endpoint.id,
+      window,
+      afterId,
+      limit,
+    );
+    const last = messages[messages.length - 1];
+    if (!last) return { sent: 0, cursor: null };
+    const now = new Date();
+    const wanted = messages
+      .filter((m) => endpointWantsMessage(routing, m))
+      .map((m) => ({
+        id: newId('delivery', now.getTime()),
+        messageId: m.id,
+        // A message still scheduled for later is replayed at its time, not before.
+        nextAttemptAt: m.deliverAt && m.deliverAt > now ? m.deliverAt : now,
+      }));
+    const created = await this.deliveries.createForEndpoint(
+      tenantId,
+      endpoint.applicationId,
+      endpoint.id,
+      wanted,
+    );
+    await this.jobs.enqueueDeliveries(
+      created.map((d) => ({ ...d, dueAt: d.nextAttemptAt })),
+      'replay-missing',
+    );
+    return { sent: created.length, cursor: messages.length < limit ? null : last.id };
   }
 }

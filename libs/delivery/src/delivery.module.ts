@@ -9,6 +9,7 @@ import { OutboxService } from './outbox.service';
 import { ReconcilerService } from './reconciler.service';
 import { Metrics } from './metrics';
 import { RetentionService } from './retention.service';
+import { BackgroundTaskRunner } from './background-task.runner';
 
 const SERVICES = [
   WebhookSender,
@@ -21,6 +22,7 @@ const SERVICES = [
   ReconcilerService,
   Metrics,
   RetentionService,
+  BackgroundTaskRunner,
 ];
 
 /** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, reconciler). */

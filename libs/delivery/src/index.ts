@@ -11,3 +11,4 @@ export * from './version';
 export * from './flow-control.service';
 export * from './metrics';
 export * from './retention.service';
+export * from './background-task.runner';

@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   outbox: 'obx',
   portalToken: 'ptok',
   portalRevocation: 'prev',
+  backgroundTask: 'qtask',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -2,6 +2,9 @@ import { startApi, RunningApi } from '../../../test/support/running-api';
 import {
   API_KEY_CREATED_FIELDS,
   API_KEY_FIELDS,
+  BACKGROUND_TASK_FIELDS,
+  DEAD_LETTER_FIELDS,
+  DELIVERY_STATS_FIELDS,
   HookrelayAdmin,
   HookrelayClient,
   HookrelayError,
@@ -66,6 +69,9 @@ describe('@hookrelay/sdk client', () => {
       [ROUTES.createApiKey[0], ROUTES.createApiKey[1], API_KEY_CREATED_FIELDS],
       [ROUTES.listApiKeys[0], ROUTES.listApiKeys[1], API_KEY_FIELDS],
       [ROUTES.appPortalAccess[0], ROUTES.appPortalAccess[1], PORTAL_ACCESS_FIELDS],
+      [ROUTES.getBackgroundTask[0], ROUTES.getBackgroundTask[1], BACKGROUND_TASK_FIELDS],
+      [ROUTES.redriveDeadLetters[0], ROUTES.redriveDeadLetters[1], BACKGROUND_TASK_FIELDS],
+      [ROUTES.deliveryStats[0], ROUTES.deliveryStats[1], DELIVERY_STATS_FIELDS],
     ];
     for (const [method, path, fields] of cases) {
       expect([method, path, responseFields(method, path)]).toEqual([method, path, [...fields].sort()]);
@@ -115,5 +121,35 @@ describe('@hookrelay/sdk client', () => {
       status: 404,
       code: 'tenant_not_found',
     });
+  });
+
+  it('drives the dashboard routes: dead letters, redrive, tasks, statistics, search', async () => {
+    const { apiKey } = await api.newTenant('dashboard SDK');
+    const client = new HookrelayClient({ serverUrl: api.url, token: apiKey });
+    const app = await client.applications.create({ name: 'dash', uid: 'dash' });
+    const msg = await client.messages.create('dash', {
+      eventType: 'a.b',
+      payload: {},
+      eventId: 'e-1',
+      tags: ['t'],
+    });
+
+    const letters = await client.deadLetters.list({ application: 'dash', statusCodeClass: 500 });
+    expect(letters).toEqual({ data: [], iterator: null, prevIterator: null, done: true });
+    const task = await client.deadLetters.redrive({ application: app.id });
+    expect(Object.keys(task).sort()).toEqual([...BACKGROUND_TASK_FIELDS].sort());
+    expect(task).toMatchObject({ status: 'finished', task: 'dead-letter.redrive', data: { total: 0 } });
+    expect(await client.backgroundTasks.get(task.id)).toEqual(task);
+    expect((await client.backgroundTasks.list({ status: 'finished' })).data).toEqual([task]);
+
+    const stats = await client.stats.deliveries({ application: 'dash', interval: 'hour' });
+    expect(Object.keys(stats).sort()).toEqual([...DELIVERY_STATS_FIELDS].sort());
+    expect(stats.buckets.length).toBeGreaterThanOrEqual(24);
+    const found = await client.search.messages({ eventId: 'e-1', eventTypes: ['a.b'], tag: 't' });
+    expect(found.data.map((m) => m.id)).toEqual([msg.id]);
+
+    const refused = await client.deadLetters.list({ eventTypes: ['no.such'] }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 422, code: 'unknown_filter_value' });
+    expect(DEAD_LETTER_FIELDS).toContain('failedAt');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A typed client for Hookrelay's own API: the operator API (`/admin/v1`) and the tenant routes the CLI and
  * tools need. The Svix-compatible routes are also reachable with the official `svix` SDK; this client covers
- * what it does not (tenants, API keys, settings) and the dashboard routes to come.
+ * what it does not (tenants, API keys, settings) and the dashboard routes (dead letters, background tasks,
+ * statistics, search).
  *
  * The types are written by hand and kept honest by a test (client.int-spec.ts) that reads the API's OpenAPI
  * document (`/docs-json`): every route in ROUTES must exist with its method, and every *_FIELDS list below
@@ -35,6 +36,12 @@ export const ROUTES = {
   listAttemptsByEndpoint: ['GET', '/api/v1/app/{appId}/attempt/endpoint/{endpointId}'],
   appPortalAccess: ['POST', '/api/v1/auth/app-portal-access/{appId}'],
   expireAllPortalTokens: ['POST', '/api/v1/auth/app/{appId}/expire-all'],
+  listBackgroundTasks: ['GET', '/api/v1/background-task'],
+  getBackgroundTask: ['GET', '/api/v1/background-task/{taskId}'],
+  listDeadLetters: ['GET', '/api/v1/dead-letter'],
+  redriveDeadLetters: ['POST', '/api/v1/dead-letter/redrive'],
+  deliveryStats: ['GET', '/api/v1/stats/delivery'],
+  searchMessages: ['GET', '/api/v1/search/message'],
 } as const satisfies Record<string, readonly [Method, string]>;
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -155,6 +162,102 @@ export interface PortalAccess {
   token: string;
 }
 export const PORTAL_ACCESS_FIELDS = ['url', 'token'] as const satisfies readonly (keyof PortalAccess)[];
+
+export interface BackgroundTask {
+  id: string;
+  status: 'running' | 'finished' | 'failed';
+  task: 'endpoint.recover' | 'endpoint.replay' | 'dead-letter.redrive';
+  updatedAt: string;
+  /** `messagesSent` (recover, replay) or `total`, `processed`, `redriven` (redrive). */
+  data: Record<string, number>;
+}
+export const BACKGROUND_TASK_FIELDS = [
+  'id',
+  'status',
+  'task',
+  'updatedAt',
+  'data',
+] as const satisfies readonly (keyof BackgroundTask)[];
+
+export interface DeadLetter {
+  /** The failed delivery. */
+  id: string;
+  appId: string;
+  appUid: string | null;
+  endpointId: string;
+  endpointUrl: string;
+  msgId: string;
+  eventType: string;
+  eventId: string | null;
+  attempts: number;
+  /** 0: no HTTP response. */
+  lastResponseStatusCode: number | null;
+  lastErrorKind: string | null;
+  createdAt: string;
+  failedAt: string;
+}
+export const DEAD_LETTER_FIELDS = [
+  'id',
+  'appId',
+  'appUid',
+  'endpointId',
+  'endpointUrl',
+  'msgId',
+  'eventType',
+  'eventId',
+  'attempts',
+  'lastResponseStatusCode',
+  'lastErrorKind',
+  'createdAt',
+  'failedAt',
+] as const satisfies readonly (keyof DeadLetter)[];
+
+/** Which dead letters (names are ids or uids; `endpoint` needs `application`). Times are ISO 8601. */
+export interface DeadLetterFilter {
+  application?: string;
+  endpoint?: string;
+  eventTypes?: string[];
+  since?: string;
+  until?: string;
+  /** 0 (no response), 100, 200, 300, 400 or 500. */
+  statusCodeClass?: number;
+}
+
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface DeliveryStats {
+  since: string;
+  until: string;
+  interval: 'minute' | 'hour' | 'day';
+  buckets: (Percentiles & { start: string; success: number; fail: number })[];
+  totals: Percentiles & { success: number; fail: number };
+  timeToFirstAttempt: Percentiles;
+  queueLagMs: number;
+}
+export const DELIVERY_STATS_FIELDS = [
+  'since',
+  'until',
+  'interval',
+  'buckets',
+  'totals',
+  'timeToFirstAttempt',
+  'queueLagMs',
+] as const satisfies readonly (keyof DeliveryStats)[];
+
+export interface FoundMessage {
+  id: string;
+  appId: string;
+  appUid: string | null;
+  eventType: string;
+  eventId: string | null;
+  channels: string[] | null;
+  tags: string[] | null;
+  timestamp: string;
+}
 
 /** A refusal from the API: its HTTP status and Hookrelay's stable `code` and `detail`. */
 export class HookrelayError extends Error {
@@ -333,5 +436,89 @@ export class HookrelayClient {
     ) => this.http.call<PortalAccess>('appPortalAccess', { appId }, { body: input }),
     expireAll: (appId: string, input: { sessionIds?: string[]; expiry?: number } = {}) =>
       this.http.call<void>('expireAllPortalTokens', { appId }, { body: input }),
+  };
+
+  /** Recover, replay-missing and dead-letter redrive tasks, newest first. */
+  readonly backgroundTasks = {
+    list: (options: PageOptions & { status?: BackgroundTask['status']; task?: string } = {}) =>
+      this.http.call<Page<BackgroundTask>>(
+        'listBackgroundTasks',
+        {},
+        {
+          query: {
+            limit: options.limit,
+            iterator: options.iterator,
+            status: options.status,
+            task: options.task,
+          },
+        },
+      ),
+    get: (taskId: string) => this.http.call<BackgroundTask>('getBackgroundTask', { taskId }),
+  };
+
+  /** Dead letters across all applications, and their bulk redrive (a background task). */
+  readonly deadLetters = {
+    list: (filter: DeadLetterFilter & PageOptions = {}) =>
+      this.http.call<Page<DeadLetter>>(
+        'listDeadLetters',
+        {},
+        {
+          query: {
+            limit: filter.limit,
+            iterator: filter.iterator,
+            application: filter.application,
+            endpoint: filter.endpoint,
+            event_types: filter.eventTypes?.join(','),
+            since: filter.since,
+            until: filter.until,
+            status_code_class: filter.statusCodeClass,
+          },
+        },
+      ),
+    /** 202 running, the same task for an identical submit while it runs, or a finished task of zero. */
+    redrive: (input: DeadLetterFilter & { toEndpoint?: string } = {}) =>
+      this.http.call<BackgroundTask>('redriveDeadLetters', {}, { body: input }),
+  };
+
+  readonly stats = {
+    /** The last 24 hours by hour unless told otherwise; `endpoint` needs `application`. */
+    deliveries: (
+      options: {
+        application?: string;
+        endpoint?: string;
+        since?: string;
+        until?: string;
+        interval?: DeliveryStats['interval'];
+      } = {},
+    ) => this.http.call<DeliveryStats>('deliveryStats', {}, { query: { ...options } }),
+  };
+
+  readonly search = {
+    messages: (
+      options: PageOptions & {
+        application?: string;
+        eventId?: string;
+        tag?: string;
+        eventTypes?: string[];
+        since?: string;
+        until?: string;
+      } = {},
+    ) =>
+      this.http.call<Page<FoundMessage>>(
+        'searchMessages',
+        {},
+        {
+          query: {
+            limit: options.limit,
+            iterator: options.iterator,
+            application: options.application,
+            event_id: options.eventId,
+            tag: options.tag,
+            event_types: options.eventTypes?.join(','),
+            since: options.since,
+            until: options.until,
+          },
+        },
+      ),
   };
 }

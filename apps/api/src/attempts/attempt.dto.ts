@@ -24,7 +24,7 @@ const statusQuery = z.coerce
   .max(4, 'status must be 0 (success), 1 (pending), 2 (fail), 3 (sending) or 4 (canceled)')
   .transform((n) => STATUS_NAMES[n]!);
 
-const statusCodeClassQuery = z.coerce
+export const statusCodeClassQuery = z.coerce
   .number({ error: 'status_code_class must be a number' })
   .refine((n) => STATUS_CODE_CLASSES.includes(n), {
     message: 'status_code_class must be one of 0, 100, 200, 300, 400, 500',
@@ -32,7 +32,7 @@ const statusCodeClassQuery = z.coerce
   .transform((n) => (n === 0 ? { min: 0, max: 99 } : { min: n, max: n + 99 }));
 
 /** Comma-separated, as the svix SDK sends lists in a query string. */
-const eventTypesQuery = z
+export const eventTypesQuery = z
   .preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(eventTypeNameSchema).max(50))
   .optional();
 

@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PortalAccess, TenantId, TenantOnly } from '../auth/auth.decorators';
 import { MessageOutDto } from '../messages/message.dto';
+import { BackgroundTaskOutDto } from '../background-tasks/background-task.dto';
 import {
-  BackgroundTaskOutDto,
   EndpointStatsOutDto,
   EndpointStatsQueryDto,
   EventExampleInDto,
@@ -23,7 +23,10 @@ import { EndpointRecoveryService } from './endpoint-recovery.service';
 export class EndpointRecoveryController {
   constructor(private readonly recovery: EndpointRecoveryService) {}
 
-  /** Re-sends every failed delivery whose message was created in [since, until); at most 14 days back. */
+  /**
+   * Re-sends every failed delivery whose message was created in [since, until); at most 14 days back. Answers a
+   * running background task; the worker does the work.
+   */
   @PortalAccess('CreateAttempts')
   @Post('recover')
   @HttpCode(202)

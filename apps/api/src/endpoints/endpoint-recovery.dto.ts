@@ -32,17 +32,6 @@ export class EventExampleInDto extends createZodDto(
   }),
 ) {}
 
-/** Svix's RecoverOut / ReplayOut: a background task, here always finished by the time it is answered. */
-const taskOut = z.object({
-  id: z.string(),
-  status: z.enum(['running', 'finished', 'failed']),
-  task: z.enum(['endpoint.recover', 'endpoint.replay']),
-  updatedAt: z.iso.datetime(),
-  data: z.object({ messagesSent: z.number().int() }),
-});
-
-export class BackgroundTaskOutDto extends createZodDto(taskOut) {}
-
 export class EndpointStatsOutDto extends createZodDto(
   z.object({
     success: z.number().int(),

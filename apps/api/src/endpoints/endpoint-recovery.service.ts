@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ulid } from 'ulid';
 import {
   ApplicationRepository,
+  BackgroundTaskRepository,
   DeliveryCounts,
   DeliveryLogRepository,
   EndpointRecord,
@@ -9,9 +9,11 @@ import {
   EventTypeRepository,
   EventTypeSchemas,
 } from '@app/db';
-import { DeliveryRecoveryService, MessageIngestService } from '@app/delivery';
+import type { RecoverParams, ReplayParams } from '@app/delivery';
+import { MessageIngestService } from '@app/delivery';
 import { DomainError, ValidationError } from '@app/domain';
 import { assertEndpointEnabled } from '../common/endpoint-enabled';
+import { BackgroundTaskOut, toBackgroundTaskOut } from '../background-tasks/background-task.dto';
 import type {
   EndpointStatsQueryDto,
   EventExampleInDto,
@@ -33,14 +35,6 @@ const PING_PAYLOAD = '{"success": true}';
 /** What an example message carries when its event type's schema has no example. */
 const FALLBACK_EXAMPLE_PAYLOAD = '{"data": {}}';
 
-export interface BackgroundTaskOut {
-  id: string;
-  status: 'finished';
-  task: 'endpoint.recover' | 'endpoint.replay';
-  updatedAt: Date;
-  data: { messagesSent: number };
-}
-
 export type EndpointStatsOut = DeliveryCounts;
 
 export interface ExampleMessageOut {
@@ -56,8 +50,9 @@ export interface ExampleMessageOut {
 
 /**
  * Svix's endpoint recovery routes: recover failed deliveries, replay missing ones, delivery stats, and an
- * example message. Recover and replay-missing run within the request (up to RECOVERY_LIMIT deliveries each,
- * as Svix caps them; calling again continues) and answer a finished task with the number sent.
+ * example message. Recover and replay-missing start a background task the worker runs (up to RECOVERY_LIMIT
+ * deliveries each, as Svix caps them; calling again continues) and answer it running: its progress is at
+ * `GET /api/v1/background-task/{id}`.
  */
 @Injectable()
 export class EndpointRecoveryService {
@@ -66,7 +61,7 @@ export class EndpointRecoveryService {
     private readonly endpoints: EndpointRepository,
     private readonly eventTypes: EventTypeRepository,
     private readonly log: DeliveryLogRepository,
-    private readonly recovery: DeliveryRecoveryService,
+    private readonly tasks: BackgroundTaskRepository,
     private readonly ingest: MessageIngestService,
   ) {}
 
@@ -80,8 +75,17 @@ export class EndpointRecoveryService {
     checkWindow(input);
     const endpoint = await this.find(tenantId, appIdOrUid, endpointIdOrUid);
     assertEndpointEnabled(endpoint);
-    const sent = await this.recovery.recover(tenantId, endpoint.id, input);
-    return finished('endpoint.recover', sent);
+    const params: RecoverParams = {
+      endpointId: endpoint.id,
+      since: input.since.toISOString(),
+      until: input.until?.toISOString() ?? null,
+    };
+    const { task } = await this.tasks.create(tenantId, {
+      task: 'endpoint.recover',
+      params: { ...params },
+      data: { messagesSent: 0 },
+    });
+    return toBackgroundTaskOut(task);
   }
 
   /** Sends the endpoint the messages of [since, until) it never got, as its filters would have routed them. */
@@ -94,8 +98,20 @@ export class EndpointRecoveryService {
     checkWindow(input);
     const endpoint = await this.find(tenantId, appIdOrUid, endpointIdOrUid);
     assertEndpointEnabled(endpoint);
-    const sent = await this.recovery.replayMissing(tenantId, endpoint, input);
-    return finished('endpoint.replay', sent);
+    const params: ReplayParams = {
+      id: endpoint.id,
+      applicationId: endpoint.applicationId,
+      filterTypes: endpoint.filterTypes,
+      channels: endpoint.channels,
+      since: input.since.toISOString(),
+      until: input.until?.toISOString() ?? null,
+    };
+    const { task } = await this.tasks.create(tenantId, {
+      task: 'endpoint.replay',
+      params: { ...params },
+      data: { messagesSent: 0 },
+    });
+    return toBackgroundTaskOut(task);
   }
 
   /** Deliveries created in [since, until] by status; by default the last 28 days, Svix's limit. */
@@ -179,10 +195,6 @@ function checkWindow(input: { since: Date; until?: Date | null }): void {
 
 function invalidRange(detail: string): DomainError {
   return new DomainError(400, 'invalid_range', detail);
-}
-
-function finished(task: BackgroundTaskOut['task'], messagesSent: number): BackgroundTaskOut {
-  return { id: `qtask_${ulid()}`, status: 'finished', task, updatedAt: new Date(), data: { messagesSent } };
 }
 
 /**

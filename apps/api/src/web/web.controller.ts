@@ -11,7 +11,7 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>N
 <p>The web app is not built on this server. Run <code>npm run build</code> (it builds dist/web) and reload.</p></html>`;
 
 /**
- * The web app's pages. Every area (the consumer portal here; the tenant dashboard later) is the same built
+ * The web app's pages. Every area (the consumer portal, the tenant dashboard) is the same built
  * page: it reads its area from the path and its access from the URL fragment, which never reaches this
  * server. Assets are served under /web/ (see app.factory.ts).
  */
@@ -25,6 +25,12 @@ export class WebController {
 
   @Get('portal')
   async portal(@Res() reply: FastifyReply): Promise<void> {
+    await this.page(reply);
+  }
+
+  /** The tenant dashboard: the same page; it signs in with a tenant API key kept in sessionStorage. */
+  @Get('dashboard')
+  async dashboard(@Res() reply: FastifyReply): Promise<void> {
     await this.page(reply);
   }
 
