@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { DomainError, isId, newId } from '@app/domain';
+import { DomainError, isId, newId, publicSigningKey, signingSecretKind } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { ReadCache } from './read-cache';
@@ -57,6 +57,13 @@ export interface EndpointRouting {
 export interface ThrottleRates {
   endpoint: number | null;
   application: number | null;
+}
+
+/** One Ed25519 public key an endpoint signs with now (`expiresAt`: null for the current key). */
+export interface EndpointPublicKey {
+  endpointId: string;
+  key: string;
+  expiresAt: string | null;
 }
 
 export interface SecretRotation {
@@ -213,7 +220,7 @@ export class EndpointRepository {
     await this.routingChanged(applicationId);
   }
 
-  /** The current plain `whsec_…` secret. */
+  /** The current plain secret (`whsec_…` or `whsk_…`): callers show `publicSigningKey` of it, never it. */
   async getSecret(tenantId: string, applicationId: string, id: string): Promise<string> {
     const row = await this.prisma.endpoint.findFirst({
       where: { tenantId, applicationId, id },
@@ -249,6 +256,47 @@ export class EndpointRepository {
         select: { id: true },
       });
     });
+    // The application's public-key document lists this endpoint's keys.
+    await this.routingChanged(applicationId);
+  }
+
+  /**
+   * The Ed25519 public keys of an application's endpoints (current and rotated-out ones still signing), for
+   * the public-key document, by application id alone: that route is public, so no tenant is known. HMAC
+   * secrets are never listed. Cached like the routing list (secrets are opened only on a miss); expired old
+   * keys are dropped at read time, so the 30 s cache never shows one past its expiry. Undefined when no
+   * ordinary application has this id.
+   */
+  async findPublicKeys(applicationId: string, now = new Date()): Promise<EndpointPublicKey[] | undefined> {
+    const keys = await this.cache.get(
+      `publickeys:${applicationId}`,
+      () => [`app:${applicationId}`, `endpoints:${applicationId}`],
+      async () => {
+        const rows = await this.sql.query<{ id: string | null; secret: string | null; oldSecrets: unknown }>(
+          `SELECT e.id, e.secret, e.old_secrets AS "oldSecrets"
+             FROM applications a LEFT JOIN endpoints e ON e.application_id = a.id AND e.tenant_id = a.tenant_id
+            WHERE a.id = $1 AND NOT a.operational ORDER BY e.id`,
+          [applicationId],
+        );
+        if (rows.length === 0) return null;
+        return rows.flatMap((row) => {
+          if (row.id === null || row.secret === null) return [];
+          const endpointId = row.id;
+          const stored = [
+            { secret: row.secret, expiresAt: null as string | null },
+            ...parseOldSecrets(row.oldSecrets),
+          ];
+          return stored.flatMap(({ secret, expiresAt }) => {
+            const plain = this.box.open(secret);
+            return signingSecretKind(plain) === 'ed25519'
+              ? [{ endpointId, key: publicSigningKey(plain), expiresAt }]
+              : [];
+          });
+        });
+      },
+    );
+    if (keys === null) return undefined;
+    return keys.filter((k) => k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime());
   }
 
   /**

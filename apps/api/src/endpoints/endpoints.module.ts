@@ -2,10 +2,11 @@ import { Module } from '@nestjs/common';
 import { EndpointsController } from './endpoints.controller';
 import { EndpointsService } from './endpoints.service';
 import { EndpointRecoveryModule } from './endpoint-recovery.module';
+import { PublicKeysController } from './public-keys.controller';
 
 @Module({
   imports: [EndpointRecoveryModule],
-  controllers: [EndpointsController],
+  controllers: [EndpointsController, PublicKeysController],
   providers: [EndpointsService],
   exports: [EndpointsService],
 })
