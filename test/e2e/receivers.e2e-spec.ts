@@ -1,4 +1,5 @@
 import nacl from 'tweetnacl';
+import { PrismaService } from '@app/db';
 import { verifyWebhook } from '@app/sdk';
 import { HttpClient, svixError, testConfig } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
@@ -101,6 +102,61 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
       }
       const empty = await anonymous.get(`/api/v1/app/${app.id}/public-keys`);
       expect(empty.body).toEqual({ appId: app.id, keys: [] });
+    });
+  });
+
+  describe('payload filters', () => {
+    const eur = { '==': [{ var: 'data.currency' }, 'EUR'] };
+
+    it('delivers only the payloads the rule accepts, and PATCH null removes the rule', async () => {
+      const [filtered, everything] = [await world.receiver(), await world.receiver()];
+      const { tenant, svix, app } = await world.tenantWithApp('payload-filter');
+      const created = await tenant.client.post(`/api/v1/app/${app.id}/endpoint`, {
+        url: filtered.url,
+        payloadFilter: eur,
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.payloadFilter).toEqual(eur);
+      const endpointId = created.body.id as string;
+      await svix.endpoint.create(app.id, { url: everything.url });
+
+      const send = (currency: string, n: number) =>
+        svix.message.create(app.id, { eventType: 'invoice.paid', payload: { data: { currency, n } } });
+      const first = await send('EUR', 1);
+      const skipped = await send('USD', 2);
+      const third = await send('EUR', 3);
+
+      const got = await filtered.waitForRequests(2);
+      expect(got.map((r) => r.headers['webhook-id']).sort()).toEqual([first.id, third.id].sort());
+      await everything.waitForRequests(3);
+      // Fan-out decided at accept time: the USD message has no delivery for the filtered endpoint at all.
+      const prisma = world.worker.get(PrismaService);
+      expect(await prisma.delivery.count({ where: { messageId: skipped.id, endpointId } })).toBe(0);
+      expect(await prisma.delivery.count({ where: { messageId: first.id, endpointId } })).toBe(1);
+
+      const cleared = await tenant.client.patch(`/api/v1/app/${app.id}/endpoint/${endpointId}`, {
+        payloadFilter: null,
+      });
+      expect(cleared.body.payloadFilter).toBeNull();
+      const fourth = await send('USD', 4);
+      const after = await filtered.waitForRequests(3);
+      expect(after.map((r) => r.headers['webhook-id'])).toContain(fourth.id);
+    });
+
+    it.each([
+      ['an unknown operator', { regex: [{ var: 'a' }, 'x'] }, 'unknown or unsupported operator "regex"'],
+      ['not an object', 'data.currency == "EUR"', 'payloadFilter'],
+      ['nested iteration', { some: [{ var: 'a' }, { none: [{ var: 'b' }, true] }] }, 'may not be nested'],
+    ])('refuses %s with 422 naming the problem', async (_name, rule, problem) => {
+      const { tenant, app } = await world.tenantWithApp('payload-filter-bad');
+      const res = await tenant.client.post(`/api/v1/app/${app.id}/endpoint`, {
+        url: 'https://example.com/hook',
+        payloadFilter: rule,
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.code).toBe('validation_error');
+      expect(res.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'payloadFilter'] })]);
+      expect(res.body.detail[0].msg).toContain(problem);
     });
   });
 });

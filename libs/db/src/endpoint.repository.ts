@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { DomainError, isId, newId, publicSigningKey, signingSecretKind } from '@app/domain';
+import { DomainError, isId, newId, PayloadFilter, publicSigningKey, signingSecretKind } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { ReadCache } from './read-cache';
@@ -24,6 +24,8 @@ export interface EndpointRecord {
   headers: Record<string, string>;
   metadata: Record<string, string>;
   throttleRate: number | null;
+  /** JSONLogic rule the payload must satisfy (Hookrelay extension); null: every payload. */
+  payloadFilter: PayloadFilter | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -39,6 +41,7 @@ export interface EndpointData {
   headers?: Record<string, string>;
   metadata?: Record<string, string>;
   throttleRate?: number | null;
+  payloadFilter?: PayloadFilter | null;
 }
 
 /**
@@ -51,6 +54,8 @@ export interface EndpointRouting {
   eventTypes: string[];
   channels: string[];
   disabled: boolean;
+  /** Checked in Node against the parsed payload, after the event-type and channel filters. */
+  payloadFilter: PayloadFilter | null;
 }
 
 /** The throttles a delivery to an endpoint obeys (messages per second; null means none). */
@@ -87,6 +92,7 @@ const SELECT = {
   headers: true,
   metadata: true,
   throttleRate: true,
+  payloadFilter: true,
   createdAt: true,
   updatedAt: true,
 } as const;
@@ -123,7 +129,7 @@ export class EndpointRepository {
           id: newId('endpoint'),
           tenantId,
           applicationId,
-          ...data,
+          ...toColumns(data),
           secret: this.box.seal(secret),
         },
         select: SELECT,
@@ -175,7 +181,7 @@ export class EndpointRepository {
     try {
       const { count } = await this.prisma.endpoint.updateMany({
         where: { tenantId, applicationId, id },
-        data,
+        data: toColumns(data),
       });
       if (count === 0) throw notFound();
     } catch (error) {
@@ -325,8 +331,9 @@ export class EndpointRepository {
           filterTypes: string[];
           channels: string[];
           disabled: boolean;
+          payloadFilter: PayloadFilter | null;
         }>(
-          `SELECT id, filter_types AS "filterTypes", channels, disabled FROM endpoints
+          `SELECT id, filter_types AS "filterTypes", channels, disabled, payload_filter AS "payloadFilter" FROM endpoints
             WHERE tenant_id = $1 AND application_id = $2 AND NOT disabled ORDER BY id`,
           [tenantId, applicationId],
         );
@@ -389,5 +396,18 @@ function toRecord(row: Row): EndpointRecord {
     ...row,
     headers: row.headers as Record<string, string>,
     metadata: row.metadata as Record<string, string>,
+    payloadFilter: (row.payloadFilter as PayloadFilter | null) ?? null,
+  };
+}
+
+/** Prisma writes SQL NULL into a JSON column only when told so (`DbNull`); a plain null is refused. */
+function toColumns<D extends Partial<EndpointData>>(
+  data: D,
+): Omit<D, 'payloadFilter'> & { payloadFilter?: Prisma.InputJsonValue | typeof Prisma.DbNull } {
+  const { payloadFilter, ...rest } = data;
+  if (payloadFilter === undefined) return rest;
+  return {
+    ...rest,
+    payloadFilter: payloadFilter === null ? Prisma.DbNull : (payloadFilter as Prisma.InputJsonObject),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
-import { parseSigningSecret } from '@app/domain';
+import { parsePayloadFilter, parseSigningSecret } from '@app/domain';
 import { MAX_SECRET_GRACE_MS } from '@app/db';
 import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
 import { knownField } from '../common/ignored-fields';
@@ -224,9 +224,22 @@ export const endpointCommonFields = {
   uid: endpointUidSchema.nullish(),
 };
 
+/** Hookrelay extension: a JSONLogic rule on the payload (docs/receivers.md); null removes it. */
+const payloadFilterSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, ctx) => {
+    const parsed = parsePayloadFilter(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `payloadFilter ${parsed.reason}` });
+  })
+  .describe(
+    'Hookrelay extension: a JSONLogic rule (jsonlogic.com) the message payload must satisfy, e.g. ' +
+      '{"==": [{"var": "data.currency"}, "EUR"]}. Null or absent: every payload.',
+  );
+
 /** Fields PUT replaces; POST adds `headers` and `secret`. */
 const endpointUpdateFields = {
   ...endpointCommonFields,
+  payloadFilter: payloadFilterSchema.nullish(),
   version: knownField('version', versionSchema.nullish()),
   channels: channelsSchema.nullish(),
 };
@@ -309,9 +322,17 @@ export const endpointOutSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 
-export class EndpointOutDto extends createZodDto(endpointOutSchema) {}
+/** `EndpointOut` with the Hookrelay extensions an ordinary endpoint has. */
+export const endpointWithExtensionsOutSchema = endpointOutSchema.extend({
+  payloadFilter: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('Hookrelay extension: the JSONLogic rule on the payload; null: every payload.'),
+});
 
-export class EndpointListOutDto extends createZodDto(listOutSchema(endpointOutSchema)) {}
+export class EndpointOutDto extends createZodDto(endpointWithExtensionsOutSchema) {}
+
+export class EndpointListOutDto extends createZodDto(listOutSchema(endpointWithExtensionsOutSchema)) {}
 
 export class EndpointSecretOutDto extends createZodDto(
   z.object({

@@ -38,8 +38,8 @@ export type { EndpointOut } from './endpoint.out';
  * The fields of an ordinary or operational endpoint that PUT and POST set (operational endpoints have no
  * `version` or `channels`).
  */
-type EndpointReplacementIn = Omit<EndpointUpdateDto, 'version' | 'channels'> &
-  Partial<Pick<EndpointUpdateDto, 'version' | 'channels'>>;
+type EndpointReplacementIn = Omit<EndpointUpdateDto, 'version' | 'channels' | 'payloadFilter'> &
+  Partial<Pick<EndpointUpdateDto, 'version' | 'channels' | 'payloadFilter'>>;
 
 /**
  * Whose endpoints a call works on: one of the tenant's ordinary applications by the path's id or uid, or the
@@ -316,6 +316,7 @@ function replacement(
     channels: unique(input.channels ?? []),
     metadata: input.metadata ?? {},
     throttleRate: input.throttleRate !== undefined ? input.throttleRate : (input.rateLimit ?? null),
+    payloadFilter: input.payloadFilter ?? null,
   };
 }
 
@@ -332,6 +333,7 @@ function changes(input: EndpointPatchDto & EventTypeFilterIn): Partial<EndpointD
   if (input.metadata !== undefined) data.metadata = input.metadata;
   const rate = input.throttleRate !== undefined ? input.throttleRate : input.rateLimit;
   if (rate !== undefined) data.throttleRate = rate;
+  if (input.payloadFilter !== undefined) data.payloadFilter = input.payloadFilter;
   return data;
 }
 
