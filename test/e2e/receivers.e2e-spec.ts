@@ -1,7 +1,7 @@
 import nacl from 'tweetnacl';
 import { PrismaService } from '@app/db';
 import { verifyWebhook } from '@app/sdk';
-import { HttpClient, svixError, testConfig } from '@app/testing';
+import { HttpClient, svixError, testConfig, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -157,6 +157,195 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
       expect(res.body.code).toBe('validation_error');
       expect(res.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'payloadFilter'] })]);
       expect(res.body.detail[0].msg).toContain(problem);
+    });
+  });
+
+  describe('OAuth2 toward receivers', () => {
+    const token = (accessToken: string, extra: Record<string, unknown> = {}) => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, ...extra }),
+    });
+    const form = (body: string) => Object.fromEntries(new URLSearchParams(body));
+
+    async function endpointWithOauth(name: string, receiverUrl: string, config: Record<string, unknown>) {
+      const { tenant, svix, app } = await world.tenantWithApp(name);
+      const endpoint = await svix.endpoint.create(app.id, {
+        url: receiverUrl,
+        headers: { Authorization: 'Basic replaced-by-the-token' },
+      });
+      const put = await tenant.client.put(`/api/v1/app/${app.id}/endpoint/${endpoint.id}/oauth`, config);
+      expect(put.status).toBe(204);
+      return { tenant, svix, app, endpoint };
+    }
+
+    it('client credentials (basic): fetches once, sends Bearer on each attempt, never shows the secret', async () => {
+      const tokenServer = await world.receiver(() => token('tok-1'));
+      const receiver = await world.receiver();
+      const { tenant, svix, app, endpoint } = await endpointWithOauth('oauth-cc', receiver.url, {
+        grantType: 'clientCredentials',
+        authMethod: 'clientSecretBasic',
+        clientId: 'hookrelay client',
+        clientSecret: 'shh:secret',
+        tokenUrl: tokenServer.url,
+        scopes: ['webhooks.write', 'events'],
+        extraParams: { audience: 'https://receiver.example' },
+        extraHeaders: { 'X-Tenant': 'acme' },
+      });
+
+      const shown = await tenant.client.get(`/api/v1/app/${app.id}/endpoint/${endpoint.id}/oauth`);
+      expect(shown.body).toEqual({
+        grantType: 'clientCredentials',
+        authMethod: 'clientSecretBasic',
+        clientId: 'hookrelay client',
+        tokenUrl: tokenServer.url,
+        scopes: ['webhooks.write', 'events'],
+        extraParams: { audience: 'https://receiver.example' },
+        extraHeaders: { 'X-Tenant': 'acme' },
+      });
+      const row = await world.worker
+        .get(PrismaService)
+        .endpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+      expect(JSON.stringify(row.oauth)).not.toContain('shh:secret');
+
+      await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 1 } });
+      await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 2 } });
+      const got = await receiver.waitForRequests(2);
+      expect(got.map((r) => r.headers.authorization)).toEqual(['Bearer tok-1', 'Bearer tok-1']);
+
+      expect(tokenServer.received).toHaveLength(1);
+      const [request] = tokenServer.received;
+      expect(request!.headers.authorization).toBe(
+        `Basic ${Buffer.from('hookrelay+client:shh%3Asecret').toString('base64')}`,
+      );
+      expect(request!.headers['content-type']).toBe('application/x-www-form-urlencoded');
+      expect(request!.headers['x-tenant']).toBe('acme');
+      expect(form(request!.body)).toEqual({
+        grant_type: 'client_credentials',
+        scope: 'webhooks.write events',
+        audience: 'https://receiver.example',
+      });
+    });
+
+    it('refresh token (post): a 401 gets one fresh token in the same attempt, and a rotated refresh token is kept', async () => {
+      let issued = 0;
+      const tokenServer = await world.receiver(() => {
+        issued++;
+        return token(`tok-${issued}`, { refresh_token: `refresh-${issued + 1}` });
+      });
+      const receiver = await world.receiver((request) =>
+        request.headers.authorization === 'Bearer tok-1' ? { status: 401 } : { status: 204 },
+      );
+      const { svix, app, endpoint } = await endpointWithOauth('oauth-refresh', receiver.url, {
+        grantType: 'refreshToken',
+        authMethod: 'clientSecretPost',
+        clientId: 'client-1',
+        clientSecret: 'secret-1',
+        refreshToken: 'refresh-1',
+        tokenUrl: tokenServer.url,
+      });
+
+      const msg = await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 1 } });
+      const got = await receiver.waitForRequests(2);
+      expect(got.map((r) => r.headers.authorization)).toEqual(['Bearer tok-1', 'Bearer tok-2']);
+      expect(tokenServer.received.map((r) => form(r.body))).toEqual([
+        {
+          grant_type: 'refresh_token',
+          refresh_token: 'refresh-1',
+          client_id: 'client-1',
+          client_secret: 'secret-1',
+        },
+        {
+          grant_type: 'refresh_token',
+          refresh_token: 'refresh-2',
+          client_id: 'client-1',
+          client_secret: 'secret-1',
+        },
+      ]);
+      const attempts = await world.attemptsOf(msg.id, endpoint.id);
+      expect(attempts.map((a) => [a.status, a.responseStatusCode])).toEqual([['success', 204]]);
+    });
+
+    it('a token server answering garbage fails the attempt with a clear reason, and sends nothing', async () => {
+      const tokenServer = await world.receiver((_request, index) =>
+        index === 0
+          ? { status: 200, body: '<html>not a token</html>' }
+          : { status: 400, body: JSON.stringify({ error: 'invalid_client' }) },
+      );
+      const receiver = await world.receiver();
+      const { svix, app, endpoint } = await endpointWithOauth('oauth-garbage', receiver.url, {
+        grantType: 'clientCredentials',
+        authMethod: 'clientSecretPost',
+        clientId: 'c',
+        clientSecret: 's',
+        tokenUrl: tokenServer.url,
+      });
+      const msg = await svix.message.create(app.id, { eventType: 'a.b', payload: {} });
+      await waitFor(
+        'three failed attempts',
+        async () => (await world.attemptsOf(msg.id, endpoint.id)).length === 3,
+      );
+      const attempts = await world.attemptsOf(msg.id, endpoint.id);
+      expect(attempts.map((a) => [a.errorKind, a.responseStatusCode])).toEqual([
+        ['oauth_token', 0],
+        ['oauth_token', 0],
+        ['oauth_token', 0],
+      ]);
+      expect(attempts[0]!.response).toBe('The OAuth2 token server answered 2xx, but not with a JSON object.');
+      expect(attempts[1]!.response).toBe(
+        'The OAuth2 token server answered HTTP 400 (error "invalid_client").',
+      );
+      expect(receiver.received).toHaveLength(0);
+      expect((await world.deliveryOf(msg.id, endpoint.id)).status).toBe('fail');
+    });
+
+    it('refuses bad configurations with 422, and 404s for a missing config or another tenant', async () => {
+      const { tenant, svix, app } = await world.tenantWithApp('oauth-bad');
+      const endpoint = await svix.endpoint.create(app.id, { url: 'https://example.com/hook' });
+      const path = `/api/v1/app/${app.id}/endpoint/${endpoint.id}/oauth`;
+      const base = {
+        grantType: 'clientCredentials',
+        authMethod: 'clientSecretBasic',
+        clientId: 'c',
+        clientSecret: 's',
+        tokenUrl: 'https://auth.example.com/token',
+      };
+      const cases: [Record<string, unknown>, string, string][] = [
+        [{ tokenUrl: 'http://10.1.2.3/token' }, 'tokenUrl', 'private, loopback'],
+        [{ tokenUrl: 'http://169.254.169.254/latest' }, 'tokenUrl', 'private, loopback'],
+        [{ tokenUrl: 'ftp://auth.example.com' }, 'tokenUrl', 'http or https'],
+        [{ authMethod: 'clientSecretJwt' }, 'authMethod', 'not supported'],
+        [{ grantType: 'password' }, 'grantType', 'clientCredentials'],
+        [{ grantType: 'refreshToken' }, 'refreshToken', 'required'],
+        [{ extraParams: { grant_type: 'password' } }, 'grant_type', 'set by Hookrelay'],
+        [{ extraHeaders: { 'Content-Type': 'text/plain' } }, 'Content-Type', 'cannot be customised'],
+      ];
+      for (const [override, field, message] of cases) {
+        const res = await tenant.client.put(path, { ...base, ...override });
+        expect({ field, status: res.status, code: res.body.code }).toEqual({
+          field,
+          status: 422,
+          code: 'validation_error',
+        });
+        expect(res.body.detail[0].loc).toContain(field);
+        expect(res.body.detail[0].msg).toContain(message);
+      }
+
+      const missing = await tenant.client.get(path);
+      expect(missing.status).toBe(404);
+      expect((await tenant.client.put(path, base)).status).toBe(204);
+      expect((await tenant.client.get(path)).status).toBe(200);
+
+      const other = await world.api.newTenant('oauth-other');
+      for (const res of [
+        await other.client.get(path),
+        await other.client.put(path, base),
+        await other.client.delete(path),
+      ]) {
+        expect(res.status).toBe(404);
+      }
+      expect((await tenant.client.delete(path)).status).toBe(204);
+      expect((await tenant.client.get(path)).status).toBe(404);
     });
   });
 });

@@ -13,3 +13,4 @@ export * from './delivery-outcome';
 export * from './portal-access';
 export * from './flow-control';
 export * from './payload-filter';
+export * from './oauth-token';

@@ -226,7 +226,9 @@ export const endpointCommonFields = {
 
 /** Hookrelay extension: a JSONLogic rule on the payload (docs/receivers.md); null removes it. */
 const payloadFilterSchema = z
-  .record(z.string(), z.unknown())
+  .record(z.string(), z.unknown(), {
+    error: 'payloadFilter must be a JSONLogic rule: a JSON object with one operator, such as {"==": [...]}',
+  })
   .superRefine((value, ctx) => {
     const parsed = parsePayloadFilter(value);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `payloadFilter ${parsed.reason}` });
