@@ -38,6 +38,19 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
     await world.stop();
   });
 
+  it('documents the new routes and the payloadFilter field in the OpenAPI document', async () => {
+    const doc = (await anonymous.get('/docs-json')).body;
+    const oauth = doc.paths['/api/v1/app/{appId}/endpoint/{endpointId}/oauth'];
+    expect(Object.keys(oauth).sort()).toEqual(['delete', 'get', 'put']);
+    expect(doc.paths['/api/v1/app/{appId}/public-keys'].get.security ?? []).toEqual([]);
+    const schemas = doc.components.schemas;
+    expect(Object.keys(schemas.EndpointOauthConfigInDto.properties)).toEqual(
+      expect.arrayContaining(['grantType', 'authMethod', 'clientId', 'clientSecret', 'tokenUrl', 'scopes']),
+    );
+    expect(schemas.EndpointOauthConfigOutDto.properties.clientSecret).toBeUndefined();
+    expect(schemas.EndpointOutDto.properties.payloadFilter).toBeDefined();
+  });
+
   describe('ed25519 (v1a)', () => {
     it('signs with a whsk_ key, shows only whpk_, rotates, and publishes the public keys', async () => {
       const receiver = await world.receiver();
@@ -262,7 +275,11 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
           client_secret: 'secret-1',
         },
       ]);
-      const attempts = await world.attemptsOf(msg.id, endpoint.id);
+      // One attempt, recorded with the second answer.
+      const attempts = await waitFor('the attempt recorded', async () => {
+        const rows = await world.attemptsOf(msg.id, endpoint.id);
+        return rows.length > 0 ? rows : undefined;
+      });
       expect(attempts.map((a) => [a.status, a.responseStatusCode])).toEqual([['success', 204]]);
     });
 
