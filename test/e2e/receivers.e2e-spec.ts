@@ -361,7 +361,21 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
       ]) {
         expect(res.status).toBe(404);
       }
-      expect((await tenant.client.delete(path)).status).toBe(204);
+      // Portal tokens: ViewBase reads the configuration (never its secrets), ManageEndpoint changes it.
+      const portal = async (capabilities: string[]) => {
+        const res = await tenant.client.post(`/api/v1/auth/app-portal-access/${app.id}`, { capabilities });
+        if (res.status !== 200)
+          throw new Error(`app-portal-access: ${res.status} ${JSON.stringify(res.body)}`);
+        return anonymous.withToken(res.body.token as string);
+      };
+      const viewer = await portal(['ViewBase']);
+      const read = await viewer.get(path);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ clientId: 'c' });
+      expect(Object.keys(read.body)).not.toContain('clientSecret');
+      const refused = await viewer.put(path, base);
+      expect([refused.status, refused.body.code]).toEqual([403, 'missing_capability']);
+      expect((await (await portal(['ViewBase', 'ManageEndpoint'])).delete(path)).status).toBe(204);
       expect((await tenant.client.get(path)).status).toBe(404);
     });
   });
