@@ -10,6 +10,7 @@ import { DeliveryRepository } from './delivery.repository';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { EventTypeRepository } from './event-type.repository';
 import { EndpointRepository } from './endpoint.repository';
+import { EndpointOauthRepository } from './endpoint-oauth.repository';
 import { AppSecretBox } from './secret-box.provider';
 import { OutboxRepository } from './outbox.repository';
 import { AdvisoryLocks } from './advisory-locks';
@@ -31,6 +32,7 @@ const REPOSITORIES = [
   DeliveryLogRepository,
   EventTypeRepository,
   EndpointRepository,
+  EndpointOauthRepository,
   AppSecretBox,
   OutboxRepository,
   AdvisoryLocks,

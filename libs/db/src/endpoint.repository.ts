@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { DomainError, isId, newId } from '@app/domain';
+import { DomainError, isId, newId, PayloadFilter, publicSigningKey, signingSecretKind } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { ReadCache } from './read-cache';
@@ -24,6 +24,8 @@ export interface EndpointRecord {
   headers: Record<string, string>;
   metadata: Record<string, string>;
   throttleRate: number | null;
+  /** JSONLogic rule the payload must satisfy (Hookrelay extension); null: every payload. */
+  payloadFilter: PayloadFilter | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -39,6 +41,7 @@ export interface EndpointData {
   headers?: Record<string, string>;
   metadata?: Record<string, string>;
   throttleRate?: number | null;
+  payloadFilter?: PayloadFilter | null;
 }
 
 /**
@@ -51,12 +54,21 @@ export interface EndpointRouting {
   eventTypes: string[];
   channels: string[];
   disabled: boolean;
+  /** Checked in Node against the parsed payload, after the event-type and channel filters. */
+  payloadFilter: PayloadFilter | null;
 }
 
 /** The throttles a delivery to an endpoint obeys (messages per second; null means none). */
 export interface ThrottleRates {
   endpoint: number | null;
   application: number | null;
+}
+
+/** One Ed25519 public key an endpoint signs with now (`expiresAt`: null for the current key). */
+export interface EndpointPublicKey {
+  endpointId: string;
+  key: string;
+  expiresAt: string | null;
 }
 
 export interface SecretRotation {
@@ -80,6 +92,7 @@ const SELECT = {
   headers: true,
   metadata: true,
   throttleRate: true,
+  payloadFilter: true,
   createdAt: true,
   updatedAt: true,
 } as const;
@@ -116,7 +129,7 @@ export class EndpointRepository {
           id: newId('endpoint'),
           tenantId,
           applicationId,
-          ...data,
+          ...toColumns(data),
           secret: this.box.seal(secret),
         },
         select: SELECT,
@@ -168,7 +181,7 @@ export class EndpointRepository {
     try {
       const { count } = await this.prisma.endpoint.updateMany({
         where: { tenantId, applicationId, id },
-        data,
+        data: toColumns(data),
       });
       if (count === 0) throw notFound();
     } catch (error) {
@@ -213,7 +226,7 @@ export class EndpointRepository {
     await this.routingChanged(applicationId);
   }
 
-  /** The current plain `whsec_…` secret. */
+  /** The current plain secret (`whsec_…` or `whsk_…`): callers show `publicSigningKey` of it, never it. */
   async getSecret(tenantId: string, applicationId: string, id: string): Promise<string> {
     const row = await this.prisma.endpoint.findFirst({
       where: { tenantId, applicationId, id },
@@ -249,6 +262,47 @@ export class EndpointRepository {
         select: { id: true },
       });
     });
+    // The application's public-key document lists this endpoint's keys.
+    await this.routingChanged(applicationId);
+  }
+
+  /**
+   * The Ed25519 public keys of an application's endpoints (current and rotated-out ones still signing), for
+   * the public-key document, by application id alone: that route is public, so no tenant is known. HMAC
+   * secrets are never listed. Cached like the routing list (secrets are opened only on a miss); expired old
+   * keys are dropped at read time, so the 30 s cache never shows one past its expiry. Undefined when no
+   * ordinary application has this id.
+   */
+  async findPublicKeys(applicationId: string, now = new Date()): Promise<EndpointPublicKey[] | undefined> {
+    const keys = await this.cache.get(
+      `publickeys:${applicationId}`,
+      () => [`app:${applicationId}`, `endpoints:${applicationId}`],
+      async () => {
+        const rows = await this.sql.query<{ id: string | null; secret: string | null; oldSecrets: unknown }>(
+          `SELECT e.id, e.secret, e.old_secrets AS "oldSecrets"
+             FROM applications a LEFT JOIN endpoints e ON e.application_id = a.id AND e.tenant_id = a.tenant_id
+            WHERE a.id = $1 AND NOT a.operational ORDER BY e.id`,
+          [applicationId],
+        );
+        if (rows.length === 0) return null;
+        return rows.flatMap((row) => {
+          if (row.id === null || row.secret === null) return [];
+          const endpointId = row.id;
+          const stored = [
+            { secret: row.secret, expiresAt: null as string | null },
+            ...parseOldSecrets(row.oldSecrets),
+          ];
+          return stored.flatMap(({ secret, expiresAt }) => {
+            const plain = this.box.open(secret);
+            return signingSecretKind(plain) === 'ed25519'
+              ? [{ endpointId, key: publicSigningKey(plain), expiresAt }]
+              : [];
+          });
+        });
+      },
+    );
+    if (keys === null) return undefined;
+    return keys.filter((k) => k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime());
   }
 
   /**
@@ -277,8 +331,9 @@ export class EndpointRepository {
           filterTypes: string[];
           channels: string[];
           disabled: boolean;
+          payloadFilter: PayloadFilter | null;
         }>(
-          `SELECT id, filter_types AS "filterTypes", channels, disabled FROM endpoints
+          `SELECT id, filter_types AS "filterTypes", channels, disabled, payload_filter AS "payloadFilter" FROM endpoints
             WHERE tenant_id = $1 AND application_id = $2 AND NOT disabled ORDER BY id`,
           [tenantId, applicationId],
         );
@@ -341,5 +396,18 @@ function toRecord(row: Row): EndpointRecord {
     ...row,
     headers: row.headers as Record<string, string>,
     metadata: row.metadata as Record<string, string>,
+    payloadFilter: (row.payloadFilter as PayloadFilter | null) ?? null,
+  };
+}
+
+/** Prisma writes SQL NULL into a JSON column only when told so (`DbNull`); a plain null is refused. */
+function toColumns<D extends Partial<EndpointData>>(
+  data: D,
+): Omit<D, 'payloadFilter'> & { payloadFilter?: Prisma.InputJsonValue | typeof Prisma.DbNull } {
+  const { payloadFilter, ...rest } = data;
+  if (payloadFilter === undefined) return rest;
+  return {
+    ...rest,
+    payloadFilter: payloadFilter === null ? Prisma.DbNull : (payloadFilter as Prisma.InputJsonObject),
   };
 }

@@ -11,6 +11,7 @@ export * from './delivery.repository';
 export * from './delivery-log.repository';
 export * from './event-type.repository';
 export * from './endpoint.repository';
+export * from './endpoint-oauth.repository';
 export * from './secret-box.provider';
 export * from './old-secrets';
 export * from './outbox.repository';

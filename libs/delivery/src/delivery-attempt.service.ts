@@ -23,8 +23,9 @@ import {
 import { JobProducer } from '@app/queue';
 import { Metrics } from './metrics';
 import { OutboxService } from './outbox.service';
+import { BearerResult, ReceiverTokenService } from './receiver-token.service';
 import { HOOKRELAY_VERSION } from './version';
-import { WebhookResponse, WebhookSender } from './webhook-sender';
+import { WebhookRequest, WebhookResponse, WebhookSender } from './webhook-sender';
 
 export type AttemptResultName = 'skipped' | 'parked' | 'canceled' | 'success' | 'retry' | 'fail';
 
@@ -77,6 +78,7 @@ export class DeliveryAttemptService {
     private readonly jobs: JobProducer,
     private readonly outbox: OutboxService,
     private readonly metrics: Metrics,
+    private readonly receiverTokens: ReceiverTokenService,
   ) {}
 
   /**
@@ -126,7 +128,7 @@ export class DeliveryAttemptService {
       record = this.deadLetter(claimed, at);
     } else {
       try {
-        const response = await this.sender.send({
+        const response = await this.send(claimed, {
           url: claimed.endpoint.url,
           headers: this.headersFor(claimed, at),
           body: claimed.message.payload,
@@ -206,6 +208,35 @@ export class DeliveryAttemptService {
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
+  }
+
+  /**
+   * Sends the attempt, with a bearer token when the endpoint uses OAuth2 toward its receiver. A receiver that
+   * answers 401 gets one fresh token and one more try within the same attempt (the second answer is recorded);
+   * no usable token means no request, and an attempt row with the token server's problem.
+   */
+  private async send(claimed: ClaimedDelivery, request: WebhookRequest): Promise<WebhookResponse> {
+    const oauth = await this.receiverTokens.config(
+      claimed.tenantId,
+      claimed.applicationId,
+      claimed.endpoint.id,
+    );
+    if (!oauth) return this.sender.send(request);
+    const endpoint = {
+      tenantId: claimed.tenantId,
+      applicationId: claimed.applicationId,
+      id: claimed.endpoint.id,
+    };
+    const first = await this.receiverTokens.bearer(endpoint, oauth);
+    if (first.kind === 'failed') return tokenFailure(first);
+    const response = await this.sender.send(withAuthorization(request, first.authorization));
+    if (response.statusCode !== 401) return response;
+    // Read again: fetching the first token may have rotated the refresh token.
+    const latest =
+      (await this.receiverTokens.config(claimed.tenantId, claimed.applicationId, endpoint.id)) ?? oauth;
+    const fresh = await this.receiverTokens.bearer(endpoint, latest, true);
+    if (fresh.kind === 'failed') return tokenFailure(fresh);
+    return this.sender.send(withAuthorization(request, fresh.authorization));
   }
 
   private headersFor(claimed: ClaimedDelivery, at: Date): Record<string, string> {
@@ -311,6 +342,19 @@ export class DeliveryAttemptService {
           }),
     };
   }
+}
+
+/** The bearer token replaces any custom `Authorization` header the endpoint has. */
+function withAuthorization(request: WebhookRequest, authorization: string): WebhookRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (name.toLowerCase() !== 'authorization') headers[name] = value;
+  }
+  return { ...request, headers: { ...headers, authorization } };
+}
+
+function tokenFailure(result: Extract<BearerResult, { kind: 'failed' }>): WebhookResponse {
+  return { statusCode: 0, body: result.reason, durationMs: result.durationMs, errorKind: 'oauth_token' };
 }
 
 function internalError(body: string): WebhookResponse {

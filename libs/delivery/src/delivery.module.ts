@@ -10,6 +10,7 @@ import { ReconcilerService } from './reconciler.service';
 import { Metrics } from './metrics';
 import { RetentionService } from './retention.service';
 import { BackgroundTaskRunner } from './background-task.runner';
+import { ReceiverTokenService } from './receiver-token.service';
 
 const SERVICES = [
   WebhookSender,
@@ -23,6 +24,7 @@ const SERVICES = [
   Metrics,
   RetentionService,
   BackgroundTaskRunner,
+  ReceiverTokenService,
 ];
 
 /** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, reconciler). */

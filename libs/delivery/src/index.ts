@@ -12,3 +12,4 @@ export * from './flow-control.service';
 export * from './metrics';
 export * from './retention.service';
 export * from './background-task.runner';
+export * from './receiver-token.service';

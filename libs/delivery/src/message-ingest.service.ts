@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EndpointRepository, IngestResult, MessageRepository, NewMessage } from '@app/db';
-import { DomainError, endpointWantsMessage, newId } from '@app/domain';
+import { DomainError, endpointWantsMessage, newId, payloadMatches } from '@app/domain';
 import { JobProducer } from '@app/queue';
 import { Metrics } from './metrics';
 
@@ -64,10 +64,15 @@ export class MessageIngestService {
     const now = new Date();
     const batch: NewMessage[] = inputs.map((input) => {
       const channels = input.channels ?? [];
+      // Payload filters run here, in Node, on the cached endpoint list: no query per message. The payload is
+      // parsed once per message, and only when an endpoint that wants it by type and channel has a filter.
+      let parsed: { value: unknown } | undefined;
+      const payload = () => (parsed ??= { value: JSON.parse(input.payload) as unknown }).value;
       const matched = targets.filter((endpoint) =>
         input.onlyEndpointId !== undefined
           ? endpoint.id === input.onlyEndpointId
-          : endpointWantsMessage(endpoint, { eventType: input.eventType, channels }),
+          : endpointWantsMessage(endpoint, { eventType: input.eventType, channels }) &&
+            (endpoint.payloadFilter === null || payloadMatches(endpoint.payloadFilter, payload())),
       );
       return {
         id: newId('message', now.getTime()),

@@ -13,6 +13,8 @@ export interface WebhookRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** How much of the response body to read; default `RESPONSE_BODY_LIMIT` (an OAuth2 token answer needs more). */
+  responseLimit?: number;
 }
 
 export type SendErrorKind =
@@ -24,6 +26,8 @@ export type SendErrorKind =
   | 'tls'
   /** The response could not be read as HTTP (headers too large, malformed). */
   | 'invalid_response'
+  /** The endpoint's OAuth2 token server gave no usable token, so the webhook was not sent. */
+  | 'oauth_token'
   /** A fault inside Hookrelay, not the receiver's (see DeliveryAttemptService). */
   | 'internal_error';
 
@@ -115,7 +119,7 @@ export class WebhookSender implements OnModuleDestroy {
         dispatcher: this.agent,
         signal: deadline.signal,
       });
-      const body = await readLimited(res.body, RESPONSE_BODY_LIMIT);
+      const body = await readLimited(res.body, req.responseLimit ?? RESPONSE_BODY_LIMIT);
       const retryAfter = res.headers['retry-after'];
       return {
         statusCode: res.statusCode,

@@ -13,3 +13,5 @@ export * from './delivery-outcome';
 export * from './portal-access';
 export * from './flow-control';
 export * from './time-range';
+export * from './payload-filter';
+export * from './oauth-token';

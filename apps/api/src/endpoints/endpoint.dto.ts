@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
-import { parseEndpointSecret } from '@app/domain';
+import { parsePayloadFilter, parseSigningSecret } from '@app/domain';
 import { MAX_SECRET_GRACE_MS } from '@app/db';
 import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
 import { knownField } from '../common/ignored-fields';
@@ -103,7 +103,7 @@ const channelsSchema = z
 
 export const secretSchema = (field: string) =>
   z.string().superRefine((value, ctx) => {
-    const parsed = parseEndpointSecret(value);
+    const parsed = parseSigningSecret(value);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${field} ${parsed.reason}` });
   });
 
@@ -224,9 +224,24 @@ export const endpointCommonFields = {
   uid: endpointUidSchema.nullish(),
 };
 
+/** Hookrelay extension: a JSONLogic rule on the payload (docs/receivers.md); null removes it. */
+const payloadFilterSchema = z
+  .record(z.string(), z.unknown(), {
+    error: 'payloadFilter must be a JSONLogic rule: a JSON object with one operator, such as {"==": [...]}',
+  })
+  .superRefine((value, ctx) => {
+    const parsed = parsePayloadFilter(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `payloadFilter ${parsed.reason}` });
+  })
+  .describe(
+    'Hookrelay extension: a JSONLogic rule (jsonlogic.com) the message payload must satisfy, e.g. ' +
+      '{"==": [{"var": "data.currency"}, "EUR"]}. Null or absent: every payload.',
+  );
+
 /** Fields PUT replaces; POST adds `headers` and `secret`. */
 const endpointUpdateFields = {
   ...endpointCommonFields,
+  payloadFilter: payloadFilterSchema.nullish(),
   version: knownField('version', versionSchema.nullish()),
   channels: channelsSchema.nullish(),
 };
@@ -236,7 +251,7 @@ export class EndpointInDto extends createZodDto(
     .strictObject({
       ...endpointUpdateFields,
       headers: headersSchema.nullish(),
-      /** A custom `whsec_` secret; generated when absent (recommended). */
+      /** A custom `whsec_` (HMAC, `v1`) or `whsk_` (Ed25519, `v1a`) secret; a `whsec_` one is generated when absent. */
       secret: secretSchema('secret').nullish(),
     })
     .transform(oneFilter),
@@ -309,11 +324,48 @@ export const endpointOutSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 
-export class EndpointOutDto extends createZodDto(endpointOutSchema) {}
+/** `EndpointOut` with the Hookrelay extensions an ordinary endpoint has. */
+export const endpointWithExtensionsOutSchema = endpointOutSchema.extend({
+  payloadFilter: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('Hookrelay extension: the JSONLogic rule on the payload; null: every payload.'),
+});
 
-export class EndpointListOutDto extends createZodDto(listOutSchema(endpointOutSchema)) {}
+export class EndpointOutDto extends createZodDto(endpointWithExtensionsOutSchema) {}
 
-export class EndpointSecretOutDto extends createZodDto(z.object({ key: z.string() })) {}
+export class EndpointListOutDto extends createZodDto(listOutSchema(endpointWithExtensionsOutSchema)) {}
+
+export class EndpointSecretOutDto extends createZodDto(
+  z.object({
+    key: z
+      .string()
+      .describe(
+        'The `whsec_…` secret, or for an Ed25519 endpoint its `whpk_…` public key (never the `whsk_…` key).',
+      ),
+  }),
+) {}
+
+/** Hookrelay extension: the public-key document of an application (`GET /api/v1/app/{app_id}/public-keys`). */
+export class ApplicationPublicKeysOutDto extends createZodDto(
+  z.object({
+    appId: z.string(),
+    keys: z
+      .array(
+        z.object({
+          endpointId: z.string(),
+          key: z.string().describe('`whpk_` + base64 of the 32-byte Ed25519 public key; verifies `v1a`.'),
+          expiresAt: z.iso
+            .datetime()
+            .nullable()
+            .describe('Null for the current key; a rotated-out key signs (and is listed) until then.'),
+        }),
+      )
+      .describe(
+        "Every Ed25519 key the application's endpoints sign with now; HMAC endpoints are not listed.",
+      ),
+  }),
+) {}
 
 export class EndpointHeadersOutDto extends createZodDto(
   z.object({ headers: z.record(z.string(), z.string()), sensitive: z.array(z.string()) }),

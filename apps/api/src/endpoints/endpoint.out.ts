@@ -1,14 +1,14 @@
 import type { EndpointRecord } from '@app/db';
 import type { HandlerOut } from '../common/handler-out';
-import { endpointOutSchema } from './endpoint.dto';
+import { endpointWithExtensionsOutSchema } from './endpoint.dto';
 
-export type EndpointOut = HandlerOut<typeof endpointOutSchema, 'createdAt' | 'updatedAt'>;
+export type EndpointOut = HandlerOut<typeof endpointWithExtensionsOutSchema, 'createdAt' | 'updatedAt'>;
 
 /** The stored fields every endpoint-shaped output shows (MessageEndpointOut has no metadata). */
-export type EndpointShown = Omit<EndpointRecord, 'applicationId' | 'headers' | 'metadata'>;
+export type EndpointShown = Omit<EndpointRecord, 'applicationId' | 'headers' | 'metadata' | 'payloadFilter'>;
 
 /** EndpointOut without metadata: what attempted destinations (`msg/{id}/endpoint`) extend. */
-export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'metadata'> {
+export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'metadata' | 'payloadFilter'> {
   // No filter is stored as an empty list and shown as null, under both of its names.
   const filter = record.filterTypes.length > 0 ? record.filterTypes : null;
   return {
@@ -28,6 +28,8 @@ export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'met
   };
 }
 
-export function toEndpointOut(record: EndpointShown & { metadata: Record<string, string> }): EndpointOut {
-  return { ...toEndpointCoreOut(record), metadata: record.metadata };
+export function toEndpointOut(
+  record: EndpointShown & Pick<EndpointRecord, 'metadata' | 'payloadFilter'>,
+): EndpointOut {
+  return { ...toEndpointCoreOut(record), metadata: record.metadata, payloadFilter: record.payloadFilter };
 }

@@ -718,8 +718,15 @@ describe('endpoints via the svix SDK', () => {
     const repo = api.app.get(EndpointRepository);
 
     expect(await repo.findActiveForApplication(t.id, app.id)).toEqual([
-      { id: filtered.id, filterTypes: ['a.b'], eventTypes: ['a.b'], channels: ['c1'], disabled: false },
-      { id: all.id, filterTypes: [], eventTypes: [], channels: [], disabled: false },
+      {
+        id: filtered.id,
+        filterTypes: ['a.b'],
+        eventTypes: ['a.b'],
+        channels: ['c1'],
+        disabled: false,
+        payloadFilter: null,
+      },
+      { id: all.id, filterTypes: [], eventTypes: [], channels: [], disabled: false, payloadFilter: null },
     ]);
     expect(await repo.findActiveForApplication(tenant.id, app.id)).toEqual([]);
   });

@@ -10,7 +10,16 @@ import {
   PageQuery,
 } from '@app/db';
 import { EndpointResumeService } from '@app/delivery';
-import { generateEndpointSecret, isId, OPERATIONAL_EVENT_TYPES, ValidationError } from '@app/domain';
+import {
+  DomainError,
+  generateEndpointSecret,
+  generateSigningSecret,
+  isId,
+  OPERATIONAL_EVENT_TYPES,
+  publicSigningKey,
+  signingSecretKind,
+  ValidationError,
+} from '@app/domain';
 import {
   EndpointHeadersPatchInDto,
   EndpointInDto,
@@ -29,8 +38,8 @@ export type { EndpointOut } from './endpoint.out';
  * The fields of an ordinary or operational endpoint that PUT and POST set (operational endpoints have no
  * `version` or `channels`).
  */
-type EndpointReplacementIn = Omit<EndpointUpdateDto, 'version' | 'channels'> &
-  Partial<Pick<EndpointUpdateDto, 'version' | 'channels'>>;
+type EndpointReplacementIn = Omit<EndpointUpdateDto, 'version' | 'channels' | 'payloadFilter'> &
+  Partial<Pick<EndpointUpdateDto, 'version' | 'channels' | 'payloadFilter'>>;
 
 /**
  * Whose endpoints a call works on: one of the tenant's ordinary applications by the path's id or uid, or the
@@ -148,9 +157,20 @@ export class EndpointsService {
     await this.endpoints.delete(tenantId, applicationId, endpoint.id);
   }
 
+  /** An Ed25519 endpoint shows its `whpk_` public key: the `whsk_` private key never leaves Hookrelay. */
   async getSecret(tenantId: string, appIdOrUid: AppRef, endpointIdOrUid: string): Promise<{ key: string }> {
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
-    return { key: await this.endpoints.getSecret(tenantId, applicationId, endpoint.id) };
+    return { key: publicSigningKey(await this.endpoints.getSecret(tenantId, applicationId, endpoint.id)) };
+  }
+
+  /**
+   * The public-key document: by application id only (never a uid, which a tenant may pick guessably and which
+   * is unique per tenant only), since the route is public.
+   */
+  async publicKeys(appId: string) {
+    const keys = isId('application', appId) ? await this.endpoints.findPublicKeys(appId) : undefined;
+    if (!keys) throw DomainError.notFound('Application');
+    return { appId, keys };
   }
 
   async rotateSecret(
@@ -161,8 +181,14 @@ export class EndpointsService {
   ): Promise<void> {
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     const graceMs = input.gracePeriodSeconds == null ? undefined : input.gracePeriodSeconds * 1000;
+    // Without a key, the new one is of the current one's kind: rotating never turns v1a into v1 by surprise.
+    const secret =
+      input.key ??
+      generateSigningSecret(
+        signingSecretKind(await this.endpoints.getSecret(tenantId, applicationId, endpoint.id)),
+      );
     await this.endpoints.rotateSecret(tenantId, applicationId, endpoint.id, {
-      secret: input.key ?? generateEndpointSecret(),
+      secret,
       graceMs,
     });
   }
@@ -290,6 +316,7 @@ function replacement(
     channels: unique(input.channels ?? []),
     metadata: input.metadata ?? {},
     throttleRate: input.throttleRate !== undefined ? input.throttleRate : (input.rateLimit ?? null),
+    payloadFilter: input.payloadFilter ?? null,
   };
 }
 
@@ -306,6 +333,7 @@ function changes(input: EndpointPatchDto & EventTypeFilterIn): Partial<EndpointD
   if (input.metadata !== undefined) data.metadata = input.metadata;
   const rate = input.throttleRate !== undefined ? input.throttleRate : input.rateLimit;
   if (rate !== undefined) data.throttleRate = rate;
+  if (input.payloadFilter !== undefined) data.payloadFilter = input.payloadFilter;
   return data;
 }
 

@@ -90,6 +90,6 @@ export class OperationalWebhookEndpointsService {
 }
 
 function toOut(endpoint: EndpointOut): OperationalWebhookEndpointOut {
-  const { version: _version, channels: _channels, ...rest } = endpoint;
+  const { version: _version, channels: _channels, payloadFilter: _payloadFilter, ...rest } = endpoint;
   return rest;
 }

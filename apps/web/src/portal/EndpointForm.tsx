@@ -6,7 +6,10 @@ import { useResource } from '../shared/use-resource';
 import { appPath, usePortal } from './context';
 import type { Endpoint, EventType } from './types';
 
-/** Create an endpoint, or edit one (`endpointId`): URL, description and the event types it receives. */
+/**
+ * Create an endpoint, or edit one (`endpointId`): URL, description, the event types it receives and an
+ * optional payload filter (a JSONLogic rule, typed as JSON; the API checks it and names what is wrong).
+ */
 export function EndpointForm({ endpointId }: { endpointId?: string }) {
   const portal = usePortal();
   const editing = endpointId !== undefined;
@@ -20,6 +23,7 @@ export function EndpointForm({ endpointId }: { endpointId?: string }) {
   const [description, setDescription] = useState('');
   const [allEvents, setAllEvents] = useState(true);
   const [selected, setSelected] = useState<string[]>([]);
+  const [filterText, setFilterText] = useState('');
   const [error, setError] = useState<ApiError>();
   const [saving, setSaving] = useState(false);
 
@@ -30,6 +34,7 @@ export function EndpointForm({ endpointId }: { endpointId?: string }) {
     setDescription(endpoint.description);
     setAllEvents(!endpoint.filterTypes?.length);
     setSelected(endpoint.filterTypes ?? []);
+    setFilterText(endpoint.payloadFilter ? JSON.stringify(endpoint.payloadFilter, null, 2) : '');
   }, [existing.data]);
 
   if (!portal.can('ManageEndpoint')) {
@@ -56,9 +61,23 @@ export function EndpointForm({ endpointId }: { endpointId?: string }) {
       );
       return;
     }
+    let payloadFilter: unknown = null;
+    if (filterText.trim() !== '') {
+      try {
+        payloadFilter = JSON.parse(filterText);
+      } catch {
+        const msg = 'The payload filter is not valid JSON.';
+        setError(
+          new ApiError(422, 'validation_error', msg, [
+            { loc: ['body', 'payloadFilter'], msg, type: 'value_error' },
+          ]),
+        );
+        return;
+      }
+    }
     setSaving(true);
     setError(undefined);
-    const body = { url: url.trim(), description, filterTypes: allEvents ? null : selected };
+    const body = { url: url.trim(), description, filterTypes: allEvents ? null : selected, payloadFilter };
     try {
       const saved = editing
         ? await portal.api.patch<Endpoint>(appPath(portal, 'endpoint', endpointId), body)
@@ -73,6 +92,7 @@ export function EndpointForm({ endpointId }: { endpointId?: string }) {
 
   const urlError = error?.fieldMessage('url');
   const filterError = error?.fieldMessage('filterTypes') ?? error?.fieldMessage('eventTypes');
+  const payloadFilterError = error?.fieldMessage('payloadFilter');
   const types = catalog.data?.data ?? [];
   return (
     <section aria-labelledby="form-title">
@@ -162,7 +182,30 @@ export function EndpointForm({ endpointId }: { endpointId?: string }) {
             </p>
           ) : null}
         </fieldset>
-        {error && !urlError && !filterError ? <ErrorPanel error={error} /> : null}
+        <div className="field">
+          <label htmlFor="endpoint-payload-filter">Payload filter (optional)</label>
+          <textarea
+            id="endpoint-payload-filter"
+            rows={4}
+            spellCheck={false}
+            placeholder='{"==": [{"var": "data.currency"}, "EUR"]}'
+            value={filterText}
+            onChange={(e) => setFilterText(e.target.value)}
+            aria-invalid={payloadFilterError ? true : undefined}
+            aria-describedby={payloadFilterError ? 'payload-filter-error' : 'payload-filter-help'}
+          />
+          {payloadFilterError ? (
+            <p id="payload-filter-error" className="field-error">
+              {payloadFilterError}
+            </p>
+          ) : (
+            <p id="payload-filter-help" className="help">
+              A JSONLogic rule: only events whose payload satisfies it are sent. Leave empty to receive every
+              payload.
+            </p>
+          )}
+        </div>
+        {error && !urlError && !filterError && !payloadFilterError ? <ErrorPanel error={error} /> : null}
         <div className="actions">
           <button type="submit" className="primary" disabled={saving}>
             {saving ? 'Saving…' : editing ? 'Save changes' : 'Create endpoint'}

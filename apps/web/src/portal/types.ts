@@ -13,6 +13,8 @@ export interface Endpoint {
   disabled: boolean;
   filterTypes: string[] | null;
   channels: string[] | null;
+  /** Hookrelay extension: a JSONLogic rule on the payload (absent on attempted destinations). */
+  payloadFilter?: Record<string, unknown> | null;
   createdAt: string;
   updatedAt: string;
 }
