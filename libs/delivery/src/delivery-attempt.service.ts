@@ -65,7 +65,9 @@ export class DeliveryAttemptService {
     const claimed = await this.deliveries.claim(deliveryId, fence, this.config.delivery.leaseMs);
     if (!claimed) return { result: 'skipped', responseMs: null };
     if (claimed.canceled) {
-      await this.deliveries.cancel(claimed.id, claimed.fence);
+      const line = claimed.orderingKey ? { endpointId: claimed.endpoint.id, key: claimed.orderingKey } : null;
+      const released = await this.deliveries.cancel(claimed.id, claimed.fence, line);
+      await this.jobs.enqueueDeliveries(released, 'ordering');
       return { result: 'canceled', responseMs: null };
     }
     if (claimed.endpoint.disabled) {
@@ -109,6 +111,9 @@ export class DeliveryAttemptService {
         'retry',
       );
     }
+    // The next delivery of its ordering key, released by this final record; if this enqueue is lost, the
+    // reconciler queues it like any due delivery.
+    if (recorded.released.length > 0) await this.jobs.enqueueDeliveries(recorded.released, 'ordering');
     if (record.messageEvents.length > 0 || recorded.endpointDisabledNow) this.outbox.drainSoon();
     return { result: record.next.status === 'pending' ? 'retry' : record.next.status, responseMs };
   }
@@ -228,6 +233,7 @@ export class DeliveryAttemptService {
       messageId: claimed.message.id,
       endpointId: claimed.endpoint.id,
       fence: claimed.fence,
+      orderingKey: claimed.orderingKey,
       url: claimed.endpoint.url,
       responseStatusCode: res.statusCode,
       response: res.body,
