@@ -44,6 +44,10 @@ export interface ClaimedDelivery {
     /** The stored JSON of rotated-out secrets (see old-secrets.ts). */
     oldSecrets: unknown;
     failingSince: Date | null;
+    /** Ownership verification as stored (null: not required), its current challenge and deadline. */
+    verification: string | null;
+    verificationChallenge: string | null;
+    verificationExpiresAt: Date | null;
   };
   application: { id: string; uid: string | null; operational: boolean };
 }
@@ -263,6 +267,9 @@ interface ClaimRow {
   secret: string;
   oldSecrets: unknown;
   failingSince: Date | null;
+  verification: string | null;
+  verificationChallenge: string | null;
+  verificationExpiresAt: Date | null;
   appId: string;
   appUid: string | null;
   operational: boolean;
@@ -308,6 +315,9 @@ function toClaimed(row: ClaimRow): ClaimedDelivery {
       secret: row.secret,
       oldSecrets: row.oldSecrets,
       failingSince: row.failingSince,
+      verification: row.verification,
+      verificationChallenge: row.verificationChallenge,
+      verificationExpiresAt: row.verificationExpiresAt,
     },
     application: { id: row.appId, uid: row.appUid, operational: row.operational },
   };
@@ -371,7 +381,9 @@ export class DeliveryRepository {
               m.expunged_at IS NOT NULL AS "messageExpunged", c.ordering_key AS "orderingKey",
               m.id AS "messageId", m.event_type AS "eventType", m.event_id AS "eventId", m.payload,
               e.id AS "endpointId", e.uid AS "endpointUid", e.url, e.disabled, e.headers, e.secret,
-              e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince",
+              e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince", e.verification,
+              e.verification_challenge AS "verificationChallenge",
+              e.verification_expires_at AS "verificationExpiresAt",
               a.id AS "appId", a.uid AS "appUid", a.operational
          FROM claimed c
          JOIN messages m ON m.id = c.message_id
@@ -385,16 +397,17 @@ export class DeliveryRepository {
   }
 
   /**
-   * Parks a claimed delivery of a disabled endpoint: pending with no due time, so neither the queue nor the
-   * reconciler touches it until the endpoint is enabled again (`resumeParked`). If the endpoint was enabled
-   * again since the claim, its `resumeParked` may have run already: the delivery is left due instead, for the
-   * reconciler, rather than parked with nothing left to resume it.
+   * Parks a claimed delivery of a disabled endpoint, or of one whose ownership is not verified: pending with
+   * no due time, so neither the queue nor the reconciler touches it until the endpoint is enabled again or
+   * verified (`resumeParked`). If that happened since the claim, its `resumeParked` may have run already: the
+   * delivery is left due instead, for the reconciler, rather than parked with nothing left to resume it.
    */
   async park(deliveryId: string, fence: number): Promise<void> {
     await this.sql.query(
       `UPDATE deliveries d
           SET status = 'pending', lease_until = NULL, open_claims = 0, fence = d.fence + 1, updated_at = now(),
-              next_attempt_at = CASE WHEN e.disabled THEN NULL ELSE now() END
+              next_attempt_at = CASE WHEN e.disabled OR e.verification IS DISTINCT FROM 'verified'
+                                          AND e.verification IS NOT NULL THEN NULL ELSE now() END
          FROM endpoints e
         WHERE d.id = $1 AND d.fence = $2 AND d.status = 'sending' AND e.id = d.endpoint_id`,
       [deliveryId, fence],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { DomainError, isId, newId } from '@app/domain';
+import { DomainError, isId, newId, shownVerification, VerificationState } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { ReadCache } from './read-cache';
@@ -24,8 +24,16 @@ export interface EndpointRecord {
   headers: Record<string, string>;
   metadata: Record<string, string>;
   throttleRate: number | null;
+  /** Ownership verification as shown (a pending one past its deadline is `expired`); null: not required. */
+  verification: VerificationState | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A verification challenge to start (or start again) on an endpoint. */
+export interface VerificationStart {
+  challenge: string;
+  expiresAt: Date;
 }
 
 export interface EndpointData {
@@ -80,6 +88,8 @@ const SELECT = {
   headers: true,
   metadata: true,
   throttleRate: true,
+  verification: true,
+  verificationExpiresAt: true,
   createdAt: true,
   updatedAt: true,
 } as const;
@@ -109,6 +119,7 @@ export class EndpointRepository {
     applicationId: string,
     data: EndpointData,
     secret: string,
+    verification?: VerificationStart,
   ): Promise<EndpointRecord> {
     try {
       const row = await this.prisma.endpoint.create({
@@ -118,6 +129,14 @@ export class EndpointRepository {
           applicationId,
           ...data,
           secret: this.box.seal(secret),
+          // Pending from its first instant: no delivery can reach it before its owner answers.
+          ...(verification
+            ? {
+                verification: 'pending',
+                verificationChallenge: verification.challenge,
+                verificationExpiresAt: verification.expiresAt,
+              }
+            : {}),
         },
         select: SELECT,
       });
@@ -211,6 +230,45 @@ export class EndpointRepository {
     );
     if (!row || row.n === 0) throw notFound();
     await this.routingChanged(applicationId);
+  }
+
+  /**
+   * A new challenge: the endpoint is pending again (its deliveries park at their next claim) until the owner
+   * answers this one; an earlier challenge's answer no longer counts.
+   */
+  async startVerification(
+    tenantId: string,
+    applicationId: string,
+    id: string,
+    start: VerificationStart,
+  ): Promise<void> {
+    const { count } = await this.prisma.endpoint.updateMany({
+      where: { tenantId, applicationId, id },
+      data: {
+        verification: 'pending',
+        verificationChallenge: start.challenge,
+        verificationExpiresAt: start.expiresAt,
+      },
+    });
+    if (count === 0) throw notFound();
+  }
+
+  /**
+   * Ends a challenge: `verified`, `failed` or `expired`, if the endpoint is still pending on this very
+   * challenge (a re-sent one replaced it otherwise). True when this call changed it.
+   */
+  async settleVerification(
+    endpointId: string,
+    challenge: string,
+    outcome: Exclude<VerificationState, 'pending'>,
+  ): Promise<boolean> {
+    const rows = await this.sql.query<{ id: string }>(
+      `UPDATE endpoints SET verification = $3, updated_at = now()
+        WHERE id = $1 AND verification_challenge = $2 AND verification = 'pending'
+       RETURNING id`,
+      [endpointId, challenge, outcome],
+    );
+    return rows.length > 0;
   }
 
   /** The current plain `whsec_…` secret. */
@@ -337,9 +395,11 @@ async function lockedRow<S extends Prisma.EndpointSelect>(
 }
 
 function toRecord(row: Row): EndpointRecord {
+  const { verificationExpiresAt, ...rest } = row;
   return {
-    ...row,
+    ...rest,
     headers: row.headers as Record<string, string>,
     metadata: row.metadata as Record<string, string>,
+    verification: shownVerification(row.verification, verificationExpiresAt),
   };
 }

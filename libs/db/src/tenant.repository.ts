@@ -17,9 +17,14 @@ const SELECT = { id: true, name: true, createdAt: true } as const;
 export interface TenantSettings {
   /** Refuse messages whose event type is not in the tenant's catalogue (Svix accepts them). */
   rejectUnknownEventTypes: boolean;
+  /** Every new endpoint must pass ownership verification before it receives events (docs/verification.md). */
+  requireEndpointVerification: boolean;
 }
 
-export const DEFAULT_TENANT_SETTINGS: TenantSettings = { rejectUnknownEventTypes: false };
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
+  rejectUnknownEventTypes: false,
+  requireEndpointVerification: false,
+};
 
 function readSettings(value: unknown): TenantSettings {
   const stored = typeof value === 'object' && value !== null ? (value as Partial<TenantSettings>) : {};
@@ -28,6 +33,10 @@ function readSettings(value: unknown): TenantSettings {
       typeof stored.rejectUnknownEventTypes === 'boolean'
         ? stored.rejectUnknownEventTypes
         : DEFAULT_TENANT_SETTINGS.rejectUnknownEventTypes,
+    requireEndpointVerification:
+      typeof stored.requireEndpointVerification === 'boolean'
+        ? stored.requireEndpointVerification
+        : DEFAULT_TENANT_SETTINGS.requireEndpointVerification,
   };
 }
 

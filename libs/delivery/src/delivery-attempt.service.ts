@@ -5,6 +5,7 @@ import {
   AttemptRecord,
   ClaimedDelivery,
   DeliveryRepository,
+  EndpointRepository,
   isRetryableDatabaseError,
   OutboxWebhook,
   parseOldSecrets,
@@ -13,7 +14,10 @@ import {
 } from '@app/db';
 import {
   attemptOutcome,
+  challengeOf,
+  checkChallengeAnswer,
   endpointHealthChange,
+  mayReceiveEvents,
   messageEventsFor,
   newId,
   OperationalEventType,
@@ -21,6 +25,7 @@ import {
 } from '@app/domain';
 import { JobProducer } from '@app/queue';
 import { OutboxService } from './outbox.service';
+import { EndpointResumeService } from './endpoint-resume.service';
 import { HOOKRELAY_VERSION } from './version';
 import { WebhookResponse, WebhookSender } from './webhook-sender';
 
@@ -58,6 +63,8 @@ export class DeliveryAttemptService {
     private readonly sender: WebhookSender,
     private readonly jobs: JobProducer,
     private readonly outbox: OutboxService,
+    private readonly endpoints: EndpointRepository,
+    private readonly resume: EndpointResumeService,
   ) {}
 
   async attempt(deliveryId: string, fence: number): Promise<AttemptReport> {
@@ -70,7 +77,12 @@ export class DeliveryAttemptService {
       await this.jobs.enqueueDeliveries(released, 'ordering');
       return { result: 'canceled', responseMs: null };
     }
-    if (claimed.endpoint.disabled) {
+    // An endpoint whose owner has not answered its challenge receives the challenge only.
+    const challenge = this.challengeFor(claimed);
+    if (
+      claimed.endpoint.disabled ||
+      (!mayReceiveEvents(claimed.endpoint.verification) && challenge === null)
+    ) {
       await this.deliveries.park(claimed.id, claimed.fence);
       return { result: 'parked', responseMs: null };
     }
@@ -87,7 +99,10 @@ export class DeliveryAttemptService {
           body: claimed.message.payload,
         });
         responseMs = response.durationMs;
-        record = this.decide(claimed, response, at);
+        record =
+          challenge === null
+            ? this.decide(claimed, response, at)
+            : this.decideChallenge(claimed, response, at, challenge);
       } catch (error) {
         // Ours, not the receiver's (a secret that no longer opens, a bug): an attempt row says so.
         this.logger.error({ err: error, deliveryId }, 'attempt failed inside Hookrelay');
@@ -96,6 +111,7 @@ export class DeliveryAttemptService {
     }
     const recorded = await this.persist(record, claimedAt + this.config.delivery.leaseMs);
     if (!recorded.applied) return { result: 'skipped', responseMs };
+    if (challenge !== null) await this.settleChallenge(claimed, record, challenge);
     if (record.next.status === 'pending') {
       await this.jobs.enqueueDeliveries(
         [
@@ -185,6 +201,60 @@ export class DeliveryAttemptService {
         : endpointHealthChange(claimed.endpoint, outcome, at, this.config.delivery.endpointDisableAfterMs),
       events: messageEventsFor(outcome, claimed.retryCount),
     });
+  }
+
+  /** The endpoint's current challenge, if this delivery is its challenge message; otherwise null. */
+  private challengeFor(claimed: ClaimedDelivery): string | null {
+    const current = claimed.endpoint.verificationChallenge;
+    if (claimed.endpoint.verification === null || current === null) return null;
+    return challengeOf(claimed.message) === current ? current : null;
+  }
+
+  /**
+   * A challenge succeeds on a 2xx that echoes it before its deadline. A wrong answer is a failed attempt
+   * (`verification_failed`) retried on the schedule like any failure; past the deadline the attempt is the
+   * last (`verification_expired`). The endpoint's health and operational webhooks are not touched.
+   */
+  private decideChallenge(
+    claimed: ClaimedDelivery,
+    res: WebhookResponse,
+    at: Date,
+    challenge: string,
+  ): AttemptRecord {
+    const answer = checkChallengeAnswer(res, challenge);
+    const deadline = claimed.endpoint.verificationExpiresAt;
+    const expired = deadline !== null && Date.now() > deadline.getTime();
+    const noHealth = { startStreak: false, endStreak: false, disable: false };
+    if (expired) {
+      return this.record(claimed, { ...res, errorKind: 'verification_expired' }, at, {
+        success: false,
+        gone: false,
+        next: { status: 'fail' },
+        health: noHealth,
+        events: [],
+      });
+    }
+    // A 2xx with the wrong body counts as no answer for the schedule.
+    const judged = answer === 'wrong_answer' ? { ...res, statusCode: 0 } : res;
+    const outcome = attemptOutcome(judged, this.config.delivery.retryScheduleMs, claimed.retryCount, at);
+    return this.record(
+      claimed,
+      answer === 'wrong_answer' ? { ...res, errorKind: 'verification_failed' } : res,
+      at,
+      { ...outcome, gone: false, health: noHealth, events: [] },
+    );
+  }
+
+  /** After a challenge's record: verified (and the parked deliveries flow), or failed / expired when final. */
+  private async settleChallenge(claimed: ClaimedDelivery, record: AttemptRecord, challenge: string) {
+    if (record.success) {
+      if (await this.endpoints.settleVerification(claimed.endpoint.id, challenge, 'verified')) {
+        await this.resume.resumeParked(claimed.tenantId, claimed.endpoint.id);
+      }
+    } else if (record.next.status === 'fail') {
+      const outcome = record.errorKind === 'verification_expired' ? 'expired' : 'failed';
+      await this.endpoints.settleVerification(claimed.endpoint.id, challenge, outcome);
+    }
   }
 
   /** The delivery keeps being claimed without ever recording: stop, and say why in an attempt row. */

@@ -7,6 +7,7 @@ import { DeliveryRecoveryService } from './delivery-recovery.service';
 import { EndpointResumeService } from './endpoint-resume.service';
 import { OutboxService } from './outbox.service';
 import { ReconcilerService } from './reconciler.service';
+import { EndpointVerificationService } from './endpoint-verification.service';
 
 const SERVICES = [
   WebhookSender,
@@ -17,6 +18,7 @@ const SERVICES = [
   EndpointResumeService,
   OutboxService,
   ReconcilerService,
+  EndpointVerificationService,
 ];
 
 /** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, reconciler). */

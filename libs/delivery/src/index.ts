@@ -9,3 +9,4 @@ export * from './outbox.service';
 export * from './reconciler.service';
 export * from './version';
 export * from './flow-control.service';
+export * from './endpoint-verification.service';

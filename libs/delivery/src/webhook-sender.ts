@@ -25,7 +25,10 @@ export type SendErrorKind =
   /** The response could not be read as HTTP (headers too large, malformed). */
   | 'invalid_response'
   /** A fault inside Hookrelay, not the receiver's (see DeliveryAttemptService). */
-  | 'internal_error';
+  | 'internal_error'
+  /** An ownership challenge answered without echoing it, or answered too late (docs/verification.md). */
+  | 'verification_failed'
+  | 'verification_expired';
 
 export interface WebhookResponse {
   /** 0 when no HTTP response arrived. */

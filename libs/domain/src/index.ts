@@ -12,3 +12,4 @@ export * from './json-member';
 export * from './delivery-outcome';
 export * from './portal-access';
 export * from './flow-control';
+export * from './endpoint-verification';

@@ -24,3 +24,13 @@ CREATE SEQUENCE "deliveries_ordering_seq" AS BIGINT;
 -- in a line have an entry, so the index stays as small as the ordered backlog.
 CREATE INDEX "deliveries_ordering_line_idx" ON "deliveries"("endpoint_id", "ordering_key", "ordering_seq")
     WHERE "ordering_line" IS NOT NULL;
+
+-- Endpoint ownership verification (docs/verification.md). NULL when the endpoint does not need it. While it
+-- is not `verified`, the endpoint's deliveries are parked and only the challenge message is sent to it.
+ALTER TABLE "endpoints"
+    ADD COLUMN "verification" TEXT,
+    ADD COLUMN "verification_challenge" TEXT,
+    ADD COLUMN "verification_expires_at" TIMESTAMPTZ(3);
+
+ALTER TABLE "endpoints" ADD CONSTRAINT "endpoints_verification_check"
+    CHECK ("verification" IN ('pending', 'verified', 'failed', 'expired'));

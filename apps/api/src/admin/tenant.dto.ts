@@ -11,7 +11,12 @@ export class TenantCreateDto extends createZodDto(z.object({ name }).strict()) {
 
 export class ApiKeyCreateDto extends createZodDto(z.object({ name: name.optional() }).strict().default({})) {}
 
-const settings = z.object({ rejectUnknownEventTypes: z.boolean() });
+const settings = z.object({
+  rejectUnknownEventTypes: z.boolean(),
+  requireEndpointVerification: z
+    .boolean()
+    .describe('Every new endpoint must pass ownership verification before it receives events.'),
+});
 
 export class TenantSettingsPatchDto extends createZodDto(settings.partial().strict()) {}
 

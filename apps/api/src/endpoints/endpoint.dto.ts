@@ -238,6 +238,13 @@ export class EndpointInDto extends createZodDto(
       headers: headersSchema.nullish(),
       /** A custom `whsec_` secret; generated when absent (recommended). */
       secret: secretSchema('secret').nullish(),
+      verify: z
+        .boolean({ error: 'verify must be true or false' })
+        .nullish()
+        .describe(
+          'Hookrelay extension: the endpoint receives no events until its owner answers a signed challenge ' +
+            '(docs/verification.md). On by default when the tenant requires endpoint verification.',
+        ),
     })
     .transform(oneFilter),
 ) {}
@@ -307,6 +314,13 @@ export const endpointOutSchema = z.object({
   rateLimit: z.number().nullable().describe('throttleRate under its svix 1.x name.'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  verification: z
+    .enum(['pending', 'verified', 'failed', 'expired'])
+    .optional()
+    .describe(
+      'Hookrelay extension: ownership verification, on endpoints that need it (absent otherwise). Until ' +
+        '`verified`, the endpoint receives only its challenge; its messages wait.',
+    ),
 });
 
 export class EndpointOutDto extends createZodDto(endpointOutSchema) {}

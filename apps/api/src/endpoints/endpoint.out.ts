@@ -5,7 +5,8 @@ import { endpointOutSchema } from './endpoint.dto';
 export type EndpointOut = HandlerOut<typeof endpointOutSchema, 'createdAt' | 'updatedAt'>;
 
 /** The stored fields every endpoint-shaped output shows (MessageEndpointOut has no metadata). */
-export type EndpointShown = Omit<EndpointRecord, 'applicationId' | 'headers' | 'metadata'>;
+export type EndpointShown = Omit<EndpointRecord, 'applicationId' | 'headers' | 'metadata' | 'verification'> &
+  Partial<Pick<EndpointRecord, 'verification'>>;
 
 /** EndpointOut without metadata: what attempted destinations (`msg/{id}/endpoint`) extend. */
 export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'metadata'> {
@@ -25,6 +26,8 @@ export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'met
     rateLimit: record.throttleRate,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    // Hookrelay extension, only on endpoints that need verification.
+    ...(record.verification ? { verification: record.verification } : {}),
   };
 }
 
