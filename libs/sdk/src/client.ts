@@ -70,9 +70,11 @@ export const TENANT_CREATED_FIELDS = [
 
 export interface TenantSettings {
   rejectUnknownEventTypes: boolean;
+  requireEndpointVerification: boolean;
 }
 export const TENANT_SETTINGS_FIELDS = [
   'rejectUnknownEventTypes',
+  'requireEndpointVerification',
 ] as const satisfies readonly (keyof TenantSettings)[];
 
 export interface ApiKey {

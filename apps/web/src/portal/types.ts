@@ -15,6 +15,8 @@ export interface Endpoint {
   channels: string[] | null;
   createdAt: string;
   updatedAt: string;
+  /** Hookrelay extension: ownership verification, on endpoints that need it. */
+  verification?: 'pending' | 'verified' | 'failed' | 'expired';
 }
 
 export interface EventType {
