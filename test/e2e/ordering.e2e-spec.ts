@@ -1,4 +1,4 @@
-import { PrismaService } from '@app/db';
+import { DeliveryRepository, PrismaService } from '@app/db';
 import { ReconcilerService } from '@app/delivery';
 import { testConfig, waitFor, type HttpClient, type ReceivedWebhook } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
@@ -283,6 +283,37 @@ describe('ordering per key (e2e)', () => {
       expect(fifth!.headers['webhook-id']).toBe(later);
       expect(resent!.respondedAt).toBeUndefined();
       newHeld!();
+    });
+  });
+
+  it('keeps the successor waiting while a dead worker holds the head, until its lease runs out', async () => {
+    const receiver = await world.receiver(() => ({ status: 200 }));
+    const { tenant, svix, app } = await world.tenantWithApp('ordering-crash');
+    const endpoint = await svix.endpoint.create(app.id, { url: receiver.url });
+    // No worker while the messages are accepted; then one "claims" the head and dies without a record.
+    await world.worker.close();
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const res = await tenant.client.post(`/api/v1/app/${app.id}/msg`, {
+        eventType: 'e',
+        payload: { n },
+        orderingKey: 'crash',
+      });
+      ids.push(res.body.id);
+    }
+    const head = await world.deliveryOf(ids[0]!, endpoint.id);
+    const claimed = await world.api.app.get(DeliveryRepository).claim(head.id, head.fence, 1_000);
+    expect(claimed?.orderingKey).toBe('crash');
+    const { leaseUntil } = await world.deliveryOf(ids[0]!, endpoint.id);
+
+    world.worker = await startWorker(world.config);
+    const requests = await receiver.waitForRequests(3);
+    expect(requests.map((r) => r.headers['webhook-id'])).toEqual(ids);
+    // The head went out again only once its lease had run out, and nothing of its key overtook it.
+    expect(requests[0]!.at).toBeGreaterThanOrEqual(leaseUntil!.getTime());
+    await waitFor('the line to end', async () => {
+      const rows = await Promise.all(ids.map((id) => world.deliveryOf(id, endpoint.id)));
+      return rows.every((d) => d.status === 'success' && d.orderingLine === null);
     });
   });
 });
