@@ -71,7 +71,8 @@ interface IngestRow {
 }
 
 /**
- * The ingest statement. A delivery with an ordering key draws its place in the key's accept order from a
+ * The ingest statement of a batch with ordering keys (see INGEST_UNORDERED for one without). A delivery with
+ * an ordering key draws its place in the key's accept order from a
  * sequence (in the batch's order) and is its line's `head` when it is the first of its key in the batch
  * and no delivery of the key is in line already; otherwise it is `waiting`, with no due time.
  */
@@ -116,6 +117,33 @@ const INGEST = `WITH input AS (
  SELECT id, 'message' AS kind FROM inserted
  UNION ALL
  SELECT id, 'waiting' AS kind FROM new_deliveries WHERE ordering_line = 'waiting'`;
+
+/**
+ * The ingest statement of a batch without ordering keys: the hot path, with none of the ordering steps (no
+ * sequence, no window, no lookup of lines).
+ */
+const INGEST_UNORDERED = `WITH input AS (
+   SELECT * FROM json_to_recordset($1::json) AS x(
+     id text, tenant_id text, application_id text, event_type text, event_id text, payload text,
+     channels text[], tags text[], deliver_at timestamptz, created_at timestamptz)
+ ), inserted AS (
+   INSERT INTO messages (id, tenant_id, application_id, event_type, event_id, payload, channels, tags,
+                         deliver_at, created_at)
+   SELECT id, tenant_id, application_id, event_type, event_id, payload, channels, tags, deliver_at, created_at
+     FROM input
+   ON CONFLICT (application_id, event_id) DO NOTHING
+   RETURNING id, created_at, deliver_at
+ ), new_deliveries AS (
+   INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
+                           next_attempt_at, created_at, updated_at)
+   SELECT d.id, d.tenant_id, d.application_id, d.message_id, d.endpoint_id, 'pending', 0,
+          COALESCE(i.deliver_at, i.created_at), i.created_at, i.created_at
+     FROM json_to_recordset($2::json) AS d(
+       id text, tenant_id text, application_id text, message_id text, endpoint_id text)
+     JOIN inserted i ON i.id = d.message_id
+   RETURNING id
+ )
+ SELECT id, 'message' AS kind FROM inserted`;
 
 const SELECT = {
   id: true,
@@ -191,13 +219,13 @@ export class MessageRepository {
     const keyed = deliveries.filter((d) => d.ordering_key !== null);
     const rows =
       keyed.length === 0
-        ? await this.sql.prepared<IngestRow>('ingest-messages', INGEST, params)
+        ? await this.sql.prepared<IngestRow>('ingest-messages', INGEST_UNORDERED, params)
         : await this.sql.transaction(async (tx) => {
             await lockOrderingKeys(
               tx,
               keyed.map((d) => ({ endpointId: d.endpoint_id, key: d.ordering_key! })),
             );
-            return tx.prepared<IngestRow>('ingest-messages', INGEST, params);
+            return tx.prepared<IngestRow>('ingest-ordered-messages', INGEST, params);
           });
     const insertedIds = new Set(rows.filter((r) => r.kind === 'message').map((r) => r.id));
     const waiting = new Set(rows.filter((r) => r.kind === 'waiting').map((r) => r.id));
