@@ -1,7 +1,7 @@
 // `npm run bench`: the benchmark of issue 11. It starts a private PostgreSQL and Redis under .data/bench (or
 // uses DATABASE_URL + REDIS_URL, with BENCH_ALLOW_RESET=1 since it wipes them), builds once, starts the
 // production API and BENCH_WORKERS worker processes, a receiver and a load generator on 127.0.0.1, and runs
-// the scenarios in order: ceiling, ingest, drain, sustained, saturation, fanout, noisy, throttled (see
+// the scenarios in order: ceiling, ingest, drain, sustained, saturation, fanout, noisy, throttled, ordered (see
 // docs/benchmarks.md). Every scenario is bounded in messages and time; the whole run has a deadline. It prints
 // progress every second, a table at the end with every delivered/s as a ratio to the bare ceiling, CPU ms per
 // message per process, and writes bench/results/latest.json. Exit status 1 if a scenario did not complete
@@ -90,6 +90,8 @@ function readConfig() {
     ceilingJobs: knob('BENCH_CEILING_JOBS', 20_000, { min: 1, max: 10_000_000 }),
     ceilingTimeoutS: knob('BENCH_CEILING_TIMEOUT_S', 90, { min: 1, max: 3600 }),
     drainTimeoutS: knob('BENCH_DRAIN_TIMEOUT_S', 120, { min: 1, max: 3600 }),
+    orderedKeys: knob('BENCH_ORDERED_KEYS', 1_000, { min: 1, max: 1_000_000 }),
+    orderedMessages: knob('BENCH_ORDERED_MESSAGES', 20_000, { min: 1, max: 10_000_000 }),
     fanoutEndpoints: knob('BENCH_FANOUT_ENDPOINTS', 100, { min: 1, max: 1000 }),
     fanoutMessages: knob('BENCH_FANOUT_MESSAGES', 50, { min: 1, max: 100_000 }),
     fanoutRate: knob('BENCH_FANOUT_RATE', 50, { min: 0.1, max: 10_000 }),
@@ -434,6 +436,8 @@ async function main() {
     cpu,
     ceilingPerSec: null,
     backlog: null,
+    /** The results so far, for scenarios that compare with an earlier one (ordered with drain). */
+    results: null,
     dirty: false,
     budgetMs: (ms) => Math.max(1_000, Math.min(ms, deadlineAt - now() - 20_000)),
     /** `n` bare-ceiling processes; those named ceiling-worker-<i> are sampled for CPU. */
@@ -479,6 +483,7 @@ async function main() {
   };
 
   const results = {};
+  ctx.results = results;
   for (let k = 0; k < cfg.scenarios.length; k++) {
     const name = cfg.scenarios[k];
     const next = cfg.scenarios[k + 1];

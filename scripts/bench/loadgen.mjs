@@ -49,7 +49,8 @@ export function createLoadgen() {
         method: 'POST',
         path: target.path,
         headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-        body: target.body,
+        // A target with several bodies (the ordered scenario's keys) sends them in turn.
+        body: target.bodies ? target.bodies[i % target.bodies.length] : target.body,
       });
       const text = await res.body.text();
       status = res.statusCode;

@@ -46,6 +46,19 @@ export function messageTarget(tenant, payloadBytes) {
   };
 }
 
+/** Like messageTarget, with the messages spread in turn over `keys` ordering keys (docs/ordering.md). */
+export function orderedMessageTarget(tenant, payloadBytes, keys) {
+  const payload = payloadText(payloadBytes);
+  return {
+    path: `/api/v1/app/${tenant.appId}/msg`,
+    token: tenant.apiKey,
+    bodies: Array.from(
+      { length: keys },
+      (_, k) => `{"eventType":"bench.event","orderingKey":"key-${k}","payload":${payload}}`,
+    ),
+  };
+}
+
 /** The payload text, close to `payloadBytes` long (the bytes each webhook carries). */
 export function payloadText(payloadBytes) {
   const filler = Math.max(0, payloadBytes - 30);

@@ -66,6 +66,13 @@ function describe(name, r) {
           `of ${n(r.offeredPerSec)}/s offered${r.throttleHeld ? '' : ' — throttle not held'}`,
         ratio(r.unthrottledRatioToCeiling),
       ];
+    case 'ordered':
+      return [
+        `${n(r.deliveredPerSec)} deliveries/s over ${n(r.keys)} ordering keys` +
+          (r.ratioToDrain === null ? '' : ` (${r.ratioToDrain} × the unordered drain)`) +
+          `; ${n(r.attemptsRecorded)}/${n(r.backlog)} attempts recorded`,
+        ratio(r.ratioToCeiling),
+      ];
     default:
       return ['', ''];
   }
@@ -187,6 +194,7 @@ export function printReport({ cfg, machine, results, signatures, startedAt, log 
       ...r.noisy,
     },
     throttled: r.throttled,
+    ordered: r.ordered,
     signatures: {
       verified: signatures.verified,
       bad: signatures.badSignatures,

@@ -15,7 +15,13 @@ import {
   round2,
 } from './analysis.mjs';
 import { now, sleep } from './common.mjs';
-import { clearQueuePrefix, messageTarget, payloadText, provision } from './platform.mjs';
+import {
+  clearQueuePrefix,
+  messageTarget,
+  orderedMessageTarget,
+  payloadText,
+  provision,
+} from './platform.mjs';
 
 export const SCENARIOS = [
   'ceiling',
@@ -26,6 +32,7 @@ export const SCENARIOS = [
   'fanout',
   'noisy',
   'throttled',
+  'ordered',
 ];
 
 /** Polls `check` until it returns something truthy or the time is up; resolves that value or null. */
@@ -739,5 +746,72 @@ export async function throttled(ctx) {
   } finally {
     untrack();
     ctx.dirty = true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 9. ordered: a backlog spread over many ordering keys, drained by the workers alone (the drain's twin)
+
+export async function ordered(ctx) {
+  const { cfg } = ctx;
+  await ctx.workers.stop();
+  const prefix = '/ordered/';
+  const t = await tenant(ctx, 'ordered', endpointsUnder(ctx, prefix, 1));
+  const target = orderedMessageTarget(t, cfg.payloadBytes, cfg.orderedKeys);
+  const untrackIngest = ctx.track('ordered ingest', async () => {
+    const l = await ctx.loadgen.call('progress');
+    return `sent ${l.sent}  accepted ${l.accepted}  failed ${l.failed}`;
+  });
+  let run;
+  try {
+    run = await loadClosed(ctx, target, { seconds: cfg.seconds, maxMessages: cfg.orderedMessages });
+  } finally {
+    untrackIngest();
+  }
+  const accepted = acceptedCount(run);
+  const problem = loadProblem(run, accepted);
+  if (problem || accepted === 0) return { status: 'incomplete', reason: problem ?? 'nothing accepted' };
+  const ingest = ingestFigures(run, 0);
+  const untrack = ctx.track('ordered', async () => `delivered ${await received(ctx, prefix)}/${accepted}`);
+  try {
+    await ctx.workers.ensure({});
+    const first = await waitFor(async () => (await received(ctx, prefix)) > 0, {
+      timeoutMs: ctx.budgetMs(60_000),
+      intervalMs: 10,
+    });
+    if (!first) return { status: 'incomplete', reason: 'no delivery within 60 s of starting the workers' };
+    const cpuFrom = ctx.cpu.window();
+    const d0 = await received(ctx, prefix);
+    const w = await waitDelivered(ctx, {
+      prefix,
+      expected: accepted,
+      tenantIds: [t.tenantId],
+      timeoutMs: cfg.drainTimeoutS * 1000,
+    });
+    const cpu = ctx.cpu.read(cpuFrom);
+    const span = receiptSpan(await ctx.receiver.call('receipts', prefix));
+    const statuses = await ctx.db.deliveryStatus([t.tenantId]);
+    const seconds = (w.recordedAt - span.first) / 1000;
+    const deliveredPerSec = Math.round(w.delivered / seconds);
+    const wrongStatus = w.complete && statuses.success !== accepted;
+    const unordered = ctx.results?.drain?.deliveredPerSec ?? null;
+    return {
+      status: w.complete && !wrongStatus ? 'ok' : 'incomplete',
+      reason: w.reason ?? (wrongStatus ? `delivery statuses ${JSON.stringify(statuses)}` : undefined),
+      keys: cfg.orderedKeys,
+      acceptedPerSec: ingest.acceptedPerSec,
+      deliveredPerSec,
+      ratioToCeiling: ratio(deliveredPerSec, ctx),
+      // Against the unordered drain of the same run, when it ran.
+      ratioToDrain: unordered ? round2(deliveredPerSec / unordered) : null,
+      backlog: accepted,
+      delivered: w.delivered,
+      attemptsRecorded: w.attempts,
+      deliveryStatus: statuses,
+      seconds: round2(seconds),
+      cpu: cpuReport(cpu, w.delivered - d0, 'delivery'),
+    };
+  } finally {
+    untrack();
   }
 }

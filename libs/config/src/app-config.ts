@@ -121,6 +121,7 @@ const envSchema = z.object({
   ENDPOINT_MAX_IN_FLIGHT: integer('ENDPOINT_MAX_IN_FLIGHT', 20, 0, 100_000),
   TENANT_MAX_IN_FLIGHT: integer('TENANT_MAX_IN_FLIGHT', 100, 0, 100_000),
   ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
+  ENDPOINT_VERIFICATION_TTL: duration('ENDPOINT_VERIFICATION_TTL', '24h'),
   /** Unset: DELIVERY_TIMEOUT_MS + 15 s, so a lease never ends while its attempt can still be waiting. */
   DELIVERY_LEASE: duration('DELIVERY_LEASE', '0ms'),
   DELIVERY_MAX_OPEN_CLAIMS: integer('DELIVERY_MAX_OPEN_CLAIMS', 5, 1, 100),
@@ -171,6 +172,8 @@ export interface AppConfig {
     /** DNS servers to ask (`ip` or `ip:port`); empty means the system's (/etc/resolv.conf). */
     dnsServers: string[];
     endpointDisableAfterMs: number;
+    /** How long an endpoint's owner has to answer its ownership challenge (docs/verification.md). */
+    verificationTtlMs: number;
     /** How long a worker holds a delivery it is sending before another may take it over. */
     leaseMs: number;
     /**
@@ -260,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dnsTimeoutMs: e.DELIVERY_DNS_TIMEOUT_MS,
       dnsServers: e.DELIVERY_DNS_SERVERS,
       endpointDisableAfterMs: e.ENDPOINT_DISABLE_AFTER,
+      verificationTtlMs: e.ENDPOINT_VERIFICATION_TTL,
       leaseMs: e.DELIVERY_LEASE > 0 ? e.DELIVERY_LEASE : e.DELIVERY_TIMEOUT_MS + 15_000,
       maxOpenClaims: e.DELIVERY_MAX_OPEN_CLAIMS,
     },

@@ -6,6 +6,8 @@ import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { isDatabaseUnavailable } from './database-errors';
 import { ReadCache } from './read-cache';
+import { lockOrderingKeys, OrderingLine } from './ordering-locks';
+import type { SqlTransaction } from './sql.service';
 
 export type DeliveryStatusName = 'pending' | 'sending' | 'success' | 'fail' | 'canceled';
 export type AttemptTrigger = 'scheduled' | 'manual';
@@ -28,6 +30,8 @@ export interface ClaimedDelivery {
   trigger: AttemptTrigger;
   /** The tenant was deleted, or the message's content expunged, since the delivery was scheduled: cancel it. */
   canceled: boolean;
+  /** The message's ordering key; the delivery is then its line's head, or was resent out of line. */
+  orderingKey: string | null;
   message: { id: string; eventType: string; eventId: string | null; payload: string };
   endpoint: {
     id: string;
@@ -40,6 +44,10 @@ export interface ClaimedDelivery {
     /** The stored JSON of rotated-out secrets (see old-secrets.ts). */
     oldSecrets: unknown;
     failingSince: Date | null;
+    /** Ownership verification as stored (null: not required), its current challenge and deadline. */
+    verification: string | null;
+    verificationChallenge: string | null;
+    verificationExpiresAt: Date | null;
   };
   application: { id: string; uid: string | null; operational: boolean };
 }
@@ -60,6 +68,8 @@ export interface AttemptRecord {
   endpointId: string;
   /** The claim's token. */
   fence: number;
+  /** The delivery's ordering key: a final outcome hands its line to the next delivery of the key. */
+  orderingKey: string | null;
   url: string;
   responseStatusCode: number;
   response: string;
@@ -85,6 +95,8 @@ export interface RecordedAttempt {
   /** The delivery's fence after the record, which the next attempt's job carries; null when not applied. */
   fence: number | null;
   endpointDisabledNow: boolean;
+  /** The delivery of the same ordering key that became due because this one finished: queue it. */
+  released: DueDelivery[];
 }
 
 /** A delivery to put on the queue: its job carries this fence, and whose it is (for flow control). */
@@ -98,6 +110,132 @@ export interface DueDelivery {
 
 /** The columns of a DueDelivery, for RETURNING and SELECT lists. */
 const DUE = `id, fence, tenant_id AS "tenantId", application_id AS "applicationId", endpoint_id AS "endpointId"`;
+
+/** A delivery an ordering line released: due at `dueAt` (now, or its message's `deliverAt`). */
+export type ReleasedDelivery = DueDelivery & { dueAt: Date; orderingKey: string };
+
+/**
+ * Moves ordering lines on (docs/ordering.md): in each line given that has no live head (pending or sending),
+ * the first waiting delivery in accept order becomes the head and is due now. A head that ended without
+ * leaving the line (nothing does today; a guard) leaves it here. Runs under the lines' locks.
+ */
+const ADVANCE_LINES = `WITH lines AS (
+   SELECT DISTINCT e AS endpoint_id, k AS ordering_key FROM unnest($1::text[], $2::text[]) AS u(e, k)
+ ), ended AS (
+   UPDATE deliveries h SET ordering_line = NULL, updated_at = now()
+     FROM lines l
+    WHERE h.endpoint_id = l.endpoint_id AND h.ordering_key = l.ordering_key AND h.ordering_line = 'head'
+      AND h.status NOT IN ('pending', 'sending')
+ ), next AS (
+   SELECT DISTINCT ON (w.endpoint_id, w.ordering_key) w.id
+     FROM lines l
+     JOIN deliveries w ON w.endpoint_id = l.endpoint_id AND w.ordering_key = l.ordering_key
+                      AND w.ordering_line = 'waiting' AND w.status = 'pending'
+    WHERE NOT EXISTS (SELECT 1 FROM deliveries h
+                       WHERE h.endpoint_id = l.endpoint_id AND h.ordering_key = l.ordering_key
+                         AND h.ordering_line = 'head' AND h.status IN ('pending', 'sending'))
+    ORDER BY w.endpoint_id, w.ordering_key, w.ordering_seq
+ )
+ UPDATE deliveries d
+    SET ordering_line = 'head', next_attempt_at = GREATEST(now(), COALESCE(m.deliver_at, now())),
+        fence = d.fence + 1, updated_at = now()
+   FROM next n, messages m
+  WHERE d.id = n.id AND m.id = d.message_id
+ RETURNING d.id, d.fence, d.tenant_id AS "tenantId", d.application_id AS "applicationId",
+           d.endpoint_id AS "endpointId", d.next_attempt_at AS "dueAt", d.ordering_key AS "orderingKey"`;
+
+async function advanceLines(tx: SqlTransaction, lines: readonly OrderingLine[]): Promise<ReleasedDelivery[]> {
+  if (lines.length === 0) return [];
+  return tx.prepared<ReleasedDelivery>('advance-ordering-lines', ADVANCE_LINES, [
+    lines.map((l) => l.endpointId),
+    lines.map((l) => l.key),
+  ]);
+}
+
+const lineId = (l: OrderingLine) => `${l.endpointId}/${l.key}`;
+
+/**
+ * The record of a batch of attempts (see `DeliveryRepository.recordAttempt`), in one statement: the attempt
+ * rows, each delivery's next state if it still carries the claim's fence, and the outbox rows it raises.
+ */
+const RECORD_ATTEMPTS = `WITH input AS (
+         SELECT * FROM json_to_recordset($1::json) AS r(
+           id text, tenant_id text, delivery_id text, message_id text, endpoint_id text, url text,
+           response_status_code int, response text, response_duration_ms int, status delivery_status,
+           error_kind text, trigger text, created_at timestamptz, next_status delivery_status, fence int,
+           next_attempt_at timestamptz, n int)
+       ), counts AS (
+         SELECT delivery_id, count(*)::int AS n FROM input GROUP BY delivery_id
+       ), attempts AS (
+         INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code,
+                                        response, response_duration_ms, status, error_kind, trigger, created_at)
+         SELECT id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code, response,
+                response_duration_ms, status, error_kind, trigger, created_at
+           FROM input
+       ), moved AS (
+         UPDATE deliveries d
+            SET status = i.next_status, attempt_count = d.attempt_count + c.n, retry_count = d.retry_count + 1,
+                next_attempt_at = i.next_attempt_at, lease_until = NULL, open_claims = 0, fence = d.fence + 1,
+                next_trigger = 'scheduled', updated_at = now(),
+                -- A final outcome leaves the ordering line (the caller releases the next one); a dead letter
+                -- in line says the key moved on past it.
+                ordering_line = CASE WHEN i.next_status = 'pending' THEN d.ordering_line END,
+                ordering_skipped_at = CASE WHEN i.next_status = 'fail' AND d.ordering_line IS NOT NULL THEN now()
+                                           ELSE d.ordering_skipped_at END
+           FROM (SELECT * FROM input ORDER BY n) i
+           JOIN counts c ON c.delivery_id = i.delivery_id
+          WHERE d.id = i.delivery_id AND d.fence = i.fence AND d.status = 'sending'
+         RETURNING d.id, d.fence
+       ), overtaken AS (
+         -- Overtaken meanwhile (a resend, or another worker after the lease ran out), an attempt moves nothing,
+         -- but it was made: the count keeps up with the rows. Exclusive with the update above, so no row is
+         -- updated twice in this statement.
+         UPDATE deliveries d SET attempt_count = d.attempt_count + c.n, updated_at = now()
+           FROM counts c
+          WHERE d.id = c.delivery_id AND d.id NOT IN (SELECT id FROM moved)
+       ), events AS (
+         INSERT INTO outbox_events (id, tenant_id, kind, payload)
+         SELECT e.id, e.tenant_id, 'operational_webhook', e.payload
+           FROM json_to_recordset($2::json) AS e(id text, tenant_id text, delivery_id text, payload text)
+          WHERE e.delivery_id IN (SELECT id FROM moved)
+       )
+       SELECT id, fence FROM moved`;
+
+function recordParams(ordered: readonly AttemptRecord[]): string[] {
+  return [
+    JSON.stringify(
+      ordered.map((a, n) => ({
+        id: a.id,
+        tenant_id: a.tenantId,
+        delivery_id: a.deliveryId,
+        message_id: a.messageId,
+        endpoint_id: a.endpointId,
+        url: a.url,
+        response_status_code: a.responseStatusCode,
+        response: a.response,
+        response_duration_ms: a.responseDurationMs,
+        status: a.success ? 'success' : 'fail',
+        error_kind: a.errorKind,
+        trigger: a.trigger,
+        created_at: a.at.toISOString(),
+        next_status: a.next.status,
+        fence: a.fence,
+        next_attempt_at: a.next.status === 'pending' ? a.next.nextAttemptAt.toISOString() : null,
+        n,
+      })),
+    ),
+    JSON.stringify(
+      ordered.flatMap((a) =>
+        a.messageEvents.map((e) => ({
+          id: e.id,
+          tenant_id: a.tenantId,
+          delivery_id: a.deliveryId,
+          payload: e.payload,
+        })),
+      ),
+    ),
+  ];
+}
 
 /** Where the reconciler's walk through due deliveries stopped. */
 export interface DueCursor {
@@ -116,6 +254,7 @@ interface ClaimRow {
   trigger: AttemptTrigger;
   tenantDeleted: boolean;
   messageExpunged: boolean;
+  orderingKey: string | null;
   messageId: string;
   eventType: string;
   eventId: string | null;
@@ -128,6 +267,9 @@ interface ClaimRow {
   secret: string;
   oldSecrets: unknown;
   failingSince: Date | null;
+  verification: string | null;
+  verificationChallenge: string | null;
+  verificationExpiresAt: Date | null;
   appId: string;
   appUid: string | null;
   operational: boolean;
@@ -162,6 +304,7 @@ function toClaimed(row: ClaimRow): ClaimedDelivery {
     openClaims: row.openClaims,
     trigger: row.trigger,
     canceled: row.tenantDeleted || row.messageExpunged,
+    orderingKey: row.orderingKey,
     message: { id: row.messageId, eventType: row.eventType, eventId: row.eventId, payload: row.payload },
     endpoint: {
       id: row.endpointId,
@@ -172,6 +315,9 @@ function toClaimed(row: ClaimRow): ClaimedDelivery {
       secret: row.secret,
       oldSecrets: row.oldSecrets,
       failingSince: row.failingSince,
+      verification: row.verification,
+      verificationChallenge: row.verificationChallenge,
+      verificationExpiresAt: row.verificationExpiresAt,
     },
     application: { id: row.appId, uid: row.appUid, operational: row.operational },
   };
@@ -227,15 +373,17 @@ export class DeliveryRepository {
            FROM target t
           WHERE d.id = t.id
          RETURNING d.id, d.tenant_id, d.application_id, d.message_id, d.endpoint_id, d.fence, d.attempt_count,
-                   d.retry_count, d.open_claims, d.next_trigger
+                   d.retry_count, d.open_claims, d.next_trigger, d.ordering_key
        )
        SELECT c.id, c.tenant_id AS "tenantId", c.application_id AS "applicationId", c.fence,
               c.attempt_count AS "attemptCount", c.retry_count AS "retryCount", c.open_claims AS "openClaims",
               c.next_trigger AS "trigger", t.deleted_at IS NOT NULL AS "tenantDeleted",
-              m.expunged_at IS NOT NULL AS "messageExpunged",
+              m.expunged_at IS NOT NULL AS "messageExpunged", c.ordering_key AS "orderingKey",
               m.id AS "messageId", m.event_type AS "eventType", m.event_id AS "eventId", m.payload,
               e.id AS "endpointId", e.uid AS "endpointUid", e.url, e.disabled, e.headers, e.secret,
-              e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince",
+              e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince", e.verification,
+              e.verification_challenge AS "verificationChallenge",
+              e.verification_expires_at AS "verificationExpiresAt",
               a.id AS "appId", a.uid AS "appUid", a.operational
          FROM claimed c
          JOIN messages m ON m.id = c.message_id
@@ -249,38 +397,56 @@ export class DeliveryRepository {
   }
 
   /**
-   * Parks a claimed delivery of a disabled endpoint: pending with no due time, so neither the queue nor the
-   * reconciler touches it until the endpoint is enabled again (`resumeParked`). If the endpoint was enabled
-   * again since the claim, its `resumeParked` may have run already: the delivery is left due instead, for the
-   * reconciler, rather than parked with nothing left to resume it.
+   * Parks a claimed delivery of a disabled endpoint, or of one whose ownership is not verified: pending with
+   * no due time, so neither the queue nor the reconciler touches it until the endpoint is enabled again or
+   * verified (`resumeParked`). If that happened since the claim, its `resumeParked` may have run already: the
+   * delivery is left due instead, for the reconciler, rather than parked with nothing left to resume it.
    */
   async park(deliveryId: string, fence: number): Promise<void> {
     await this.sql.query(
       `UPDATE deliveries d
           SET status = 'pending', lease_until = NULL, open_claims = 0, fence = d.fence + 1, updated_at = now(),
-              next_attempt_at = CASE WHEN e.disabled THEN NULL ELSE now() END
+              next_attempt_at = CASE WHEN e.disabled OR e.verification IS DISTINCT FROM 'verified'
+                                          AND e.verification IS NOT NULL THEN NULL ELSE now() END
          FROM endpoints e
         WHERE d.id = $1 AND d.fence = $2 AND d.status = 'sending' AND e.id = d.endpoint_id`,
       [deliveryId, fence],
     );
   }
 
-  /** Ends a claimed delivery without an attempt: its tenant was deleted or its message expunged. */
-  async cancel(deliveryId: string, fence: number): Promise<void> {
-    await this.sql.query(
-      `UPDATE deliveries
-          SET status = 'canceled', lease_until = NULL, next_attempt_at = NULL, open_claims = 0, fence = fence + 1,
-              updated_at = now()
-        WHERE id = $1 AND fence = $2 AND status = 'sending'`,
-      [deliveryId, fence],
-    );
+  /**
+   * Ends a claimed delivery without an attempt: its tenant was deleted or its message expunged. It leaves its
+   * ordering line, whose next delivery is released (returned, to be queued) in the same transaction.
+   */
+  async cancel(deliveryId: string, fence: number, line: OrderingLine | null): Promise<ReleasedDelivery[]> {
+    const cancel = (tx: SqlTransaction) =>
+      tx.query(
+        `UPDATE deliveries
+            SET status = 'canceled', lease_until = NULL, next_attempt_at = NULL, open_claims = 0,
+                fence = fence + 1, ordering_line = NULL, updated_at = now()
+          WHERE id = $1 AND fence = $2 AND status = 'sending'`,
+        [deliveryId, fence],
+      );
+    if (!line) {
+      await cancel(this.sql);
+      return [];
+    }
+    return this.sql.transaction(async (tx) => {
+      await lockOrderingKeys(tx, [line]);
+      await cancel(tx);
+      return advanceLines(tx, [line]);
+    });
   }
 
-  /** Makes an endpoint's parked deliveries due now; returns them for enqueueing. */
+  /**
+   * Makes an endpoint's parked deliveries due now; returns them for enqueueing. Deliveries waiting in an
+   * ordering line are not parked: they stay behind their head.
+   */
   async resumeParked(tenantId: string, endpointId: string): Promise<DueDelivery[]> {
     return this.sql.query<DueDelivery>(
       `UPDATE deliveries SET next_attempt_at = now(), fence = fence + 1, updated_at = now()
         WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending' AND next_attempt_at IS NULL
+          AND ordering_line IS DISTINCT FROM 'waiting'
        RETURNING ${DUE}`,
       [tenantId, endpointId],
     );
@@ -324,82 +490,38 @@ export class DeliveryRepository {
     }
   }
 
+  /**
+   * The record statement; with final outcomes of ordered deliveries in the batch, it runs in a transaction
+   * with their lines' locks and the release of each line's next delivery (`ADVANCE_LINES`), so a line moves on
+   * exactly when its head's final record commits.
+   */
   private async writeRecords(batch: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
     // Locks are taken in delivery-id order, so two batches touching the same rows cannot deadlock.
     const ordered = [...batch].sort((x, y) => (x.deliveryId < y.deliveryId ? -1 : 1));
-    const applied = await this.sql.prepared<{ id: string; fence: number }>(
-      'record-attempts',
-      `WITH input AS (
-         SELECT * FROM json_to_recordset($1::json) AS r(
-           id text, tenant_id text, delivery_id text, message_id text, endpoint_id text, url text,
-           response_status_code int, response text, response_duration_ms int, status delivery_status,
-           error_kind text, trigger text, created_at timestamptz, next_status delivery_status, fence int,
-           next_attempt_at timestamptz, n int)
-       ), counts AS (
-         SELECT delivery_id, count(*)::int AS n FROM input GROUP BY delivery_id
-       ), attempts AS (
-         INSERT INTO delivery_attempts (id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code,
-                                        response, response_duration_ms, status, error_kind, trigger, created_at)
-         SELECT id, tenant_id, delivery_id, message_id, endpoint_id, url, response_status_code, response,
-                response_duration_ms, status, error_kind, trigger, created_at
-           FROM input
-       ), moved AS (
-         UPDATE deliveries d
-            SET status = i.next_status, attempt_count = d.attempt_count + c.n, retry_count = d.retry_count + 1,
-                next_attempt_at = i.next_attempt_at, lease_until = NULL, open_claims = 0, fence = d.fence + 1,
-                next_trigger = 'scheduled', updated_at = now()
-           FROM (SELECT * FROM input ORDER BY n) i
-           JOIN counts c ON c.delivery_id = i.delivery_id
-          WHERE d.id = i.delivery_id AND d.fence = i.fence AND d.status = 'sending'
-         RETURNING d.id, d.fence
-       ), overtaken AS (
-         -- Overtaken meanwhile (a resend, or another worker after the lease ran out), an attempt moves nothing,
-         -- but it was made: the count keeps up with the rows. Exclusive with the update above, so no row is
-         -- updated twice in this statement.
-         UPDATE deliveries d SET attempt_count = d.attempt_count + c.n, updated_at = now()
-           FROM counts c
-          WHERE d.id = c.delivery_id AND d.id NOT IN (SELECT id FROM moved)
-       ), events AS (
-         INSERT INTO outbox_events (id, tenant_id, kind, payload)
-         SELECT e.id, e.tenant_id, 'operational_webhook', e.payload
-           FROM json_to_recordset($2::json) AS e(id text, tenant_id text, delivery_id text, payload text)
-          WHERE e.delivery_id IN (SELECT id FROM moved)
-       )
-       SELECT id, fence FROM moved`,
-      [
-        JSON.stringify(
-          ordered.map((a, n) => ({
-            id: a.id,
-            tenant_id: a.tenantId,
-            delivery_id: a.deliveryId,
-            message_id: a.messageId,
-            endpoint_id: a.endpointId,
-            url: a.url,
-            response_status_code: a.responseStatusCode,
-            response: a.response,
-            response_duration_ms: a.responseDurationMs,
-            status: a.success ? 'success' : 'fail',
-            error_kind: a.errorKind,
-            trigger: a.trigger,
-            created_at: a.at.toISOString(),
-            next_status: a.next.status,
-            fence: a.fence,
-            next_attempt_at: a.next.status === 'pending' ? a.next.nextAttemptAt.toISOString() : null,
-            n,
-          })),
-        ),
-        JSON.stringify(
-          ordered.flatMap((a) =>
-            a.messageEvents.map((e) => ({
-              id: e.id,
-              tenant_id: a.tenantId,
-              delivery_id: a.deliveryId,
-              payload: e.payload,
-            })),
-          ),
-        ),
-      ],
-    );
+    const ending = batch
+      .filter((a) => a.orderingKey !== null && a.next.status !== 'pending')
+      .map((a) => ({ endpointId: a.endpointId, key: a.orderingKey! }));
+    const params = recordParams(ordered);
+    let released: ReleasedDelivery[] = [];
+    const applied =
+      ending.length === 0
+        ? await this.sql.prepared<{ id: string; fence: number }>('record-attempts', RECORD_ATTEMPTS, params)
+        : await this.sql.transaction(async (tx) => {
+            await lockOrderingKeys(tx, ending);
+            const rows = await tx.prepared<{ id: string; fence: number }>(
+              'record-attempts',
+              RECORD_ATTEMPTS,
+              params,
+            );
+            released = await advanceLines(tx, ending);
+            return rows;
+          });
+    // What a line released goes back to the record that ended its head.
+    const releasedByLine = new Map<string, ReleasedDelivery[]>();
+    for (const r of released) {
+      const key = r.orderingKey;
+      releasedByLine.set(lineId({ endpointId: r.endpointId, key }), [r]);
+    }
     const fences = new Map(applied.map((row) => [row.id, row.fence]));
     await this.updateStreaks(batch);
     return Promise.all(
@@ -407,10 +529,13 @@ export class DeliveryRepository {
         applied: fences.has(a.deliveryId),
         fence: fences.get(a.deliveryId) ?? null,
         endpointDisabledNow: a.health.disable ? await this.disableEndpoint(a) : false,
+        released:
+          a.orderingKey !== null && a.next.status !== 'pending' && fences.has(a.deliveryId)
+            ? (releasedByLine.get(lineId({ endpointId: a.endpointId, key: a.orderingKey })) ?? [])
+            : [],
       })),
     );
   }
-
   /** Starts or ends endpoints' failing streaks where a record asks it: the latest record per endpoint wins. */
   private async updateStreaks(batch: readonly AttemptRecord[]): Promise<void> {
     const latest = new Map<string, AttemptRecord>();
@@ -490,6 +615,33 @@ export class DeliveryRepository {
     );
   }
 
+  /**
+   * Ordering lines that have deliveries waiting and no live head, for longer than `graceMs`: nothing in the
+   * engine leaves a line so (a head's final record releases the next one in its own transaction), but an
+   * expunge cancels a head without releasing, and the reconciler must not depend on it. See `releaseLines`.
+   */
+  findStalledLines(graceMs: number, limit: number): Promise<OrderingLine[]> {
+    return this.sql.query<OrderingLine>(
+      `SELECT DISTINCT w.endpoint_id AS "endpointId", w.ordering_key AS key FROM deliveries w
+        WHERE w.ordering_line = 'waiting' AND w.status = 'pending'
+          AND w.updated_at <= now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM deliveries h
+                           WHERE h.endpoint_id = w.endpoint_id AND h.ordering_key = w.ordering_key
+                             AND h.ordering_line = 'head' AND h.status IN ('pending', 'sending'))
+        LIMIT $2`,
+      [graceMs / 1000, limit],
+    );
+  }
+
+  /** Under the lines' locks, makes the first waiting delivery of each line with no live head its head. */
+  releaseLines(lines: readonly OrderingLine[]): Promise<ReleasedDelivery[]> {
+    if (lines.length === 0) return Promise.resolve([]);
+    return this.sql.transaction(async (tx) => {
+      await lockOrderingKeys(tx, lines);
+      return advanceLines(tx, lines);
+    });
+  }
+
   /** Deliveries whose worker stopped holding them (it died mid-attempt): their lease ran out. */
   async findExpiredLeases(limit: number): Promise<DueDelivery[]> {
     return this.sql.query<DueDelivery>(
@@ -504,21 +656,24 @@ export class DeliveryRepository {
    * state, on a fresh retry schedule. History is kept: the attempt count goes on from where it is, and the
    * fence moves, so the old schedule's jobs and an attempt in flight no longer move the delivery (the attempt
    * in flight still writes its row). A pair that never had a delivery (endpoint created later, or filtered
-   * out) gets one with `newId`.
+   * out) gets one with `newId`. A delivery still waiting in its ordering line keeps its place: its manual
+   * attempt goes out when the line reaches it (`waiting`: nothing to queue now). One that has left its
+   * line (finished) is sent at once, outside the key's order, and holds up no other delivery of the key.
    */
   async reopenForManualAttempt(
     tenantId: string,
     pair: { applicationId: string; messageId: string; endpointId: string; newId: string },
-  ): Promise<DueDelivery> {
-    const [row] = await this.sql.query<DueDelivery>(
+  ): Promise<DueDelivery & { waiting: boolean }> {
+    const [row] = await this.sql.query<DueDelivery & { waiting: boolean }>(
       `INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
                                next_attempt_at, next_trigger, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, 'pending', 0, now(), 'manual', now(), now())
        ON CONFLICT (message_id, endpoint_id) DO UPDATE
-          SET status = 'pending', retry_count = 0, open_claims = 0, next_attempt_at = now(), lease_until = NULL,
+          SET status = 'pending', retry_count = 0, open_claims = 0, lease_until = NULL,
+              next_attempt_at = CASE WHEN deliveries.ordering_line = 'waiting' THEN NULL ELSE now() END,
               next_trigger = 'manual', fence = deliveries.fence + 1, updated_at = now()
         WHERE deliveries.tenant_id = EXCLUDED.tenant_id
-       RETURNING ${DUE}`,
+       RETURNING ${DUE}, ordering_line IS NOT DISTINCT FROM 'waiting' AS waiting`,
       [pair.newId, tenantId, pair.applicationId, pair.messageId, pair.endpointId],
     );
     if (!row) throw new Error(`delivery of ${pair.messageId} to ${pair.endpointId} is not the tenant's`);

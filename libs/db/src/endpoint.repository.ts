@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { DomainError, isId, newId, PayloadFilter, publicSigningKey, signingSecretKind } from '@app/domain';
+import {
+  DomainError,
+  isId,
+  newId,
+  PayloadFilter,
+  publicSigningKey,
+  shownVerification,
+  signingSecretKind,
+  VerificationState,
+} from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { ReadCache } from './read-cache';
@@ -26,8 +35,16 @@ export interface EndpointRecord {
   throttleRate: number | null;
   /** JSONLogic rule the payload must satisfy (Hookrelay extension); null: every payload. */
   payloadFilter: PayloadFilter | null;
+  /** Ownership verification as shown (a pending one past its deadline is `expired`); null: not required. */
+  verification: VerificationState | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A verification challenge to start (or start again) on an endpoint. */
+export interface VerificationStart {
+  challenge: string;
+  expiresAt: Date;
 }
 
 export interface EndpointData {
@@ -93,6 +110,8 @@ const SELECT = {
   metadata: true,
   throttleRate: true,
   payloadFilter: true,
+  verification: true,
+  verificationExpiresAt: true,
   createdAt: true,
   updatedAt: true,
 } as const;
@@ -122,6 +141,7 @@ export class EndpointRepository {
     applicationId: string,
     data: EndpointData,
     secret: string,
+    verification?: VerificationStart,
   ): Promise<EndpointRecord> {
     try {
       const row = await this.prisma.endpoint.create({
@@ -131,6 +151,14 @@ export class EndpointRepository {
           applicationId,
           ...toColumns(data),
           secret: this.box.seal(secret),
+          // Pending from its first instant: no delivery can reach it before its owner answers.
+          ...(verification
+            ? {
+                verification: 'pending',
+                verificationChallenge: verification.challenge,
+                verificationExpiresAt: verification.expiresAt,
+              }
+            : {}),
         },
         select: SELECT,
       });
@@ -224,6 +252,45 @@ export class EndpointRepository {
     );
     if (!row || row.n === 0) throw notFound();
     await this.routingChanged(applicationId);
+  }
+
+  /**
+   * A new challenge: the endpoint is pending again (its deliveries park at their next claim) until the owner
+   * answers this one; an earlier challenge's answer no longer counts.
+   */
+  async startVerification(
+    tenantId: string,
+    applicationId: string,
+    id: string,
+    start: VerificationStart,
+  ): Promise<void> {
+    const { count } = await this.prisma.endpoint.updateMany({
+      where: { tenantId, applicationId, id },
+      data: {
+        verification: 'pending',
+        verificationChallenge: start.challenge,
+        verificationExpiresAt: start.expiresAt,
+      },
+    });
+    if (count === 0) throw notFound();
+  }
+
+  /**
+   * Ends a challenge: `verified`, `failed` or `expired`, if the endpoint is still pending on this very
+   * challenge (a re-sent one replaced it otherwise). True when this call changed it.
+   */
+  async settleVerification(
+    endpointId: string,
+    challenge: string,
+    outcome: Exclude<VerificationState, 'pending'>,
+  ): Promise<boolean> {
+    const rows = await this.sql.query<{ id: string }>(
+      `UPDATE endpoints SET verification = $3, updated_at = now()
+        WHERE id = $1 AND verification_challenge = $2 AND verification = 'pending'
+       RETURNING id`,
+      [endpointId, challenge, outcome],
+    );
+    return rows.length > 0;
   }
 
   /** The current plain secret (`whsec_…` or `whsk_…`): callers show `publicSigningKey` of it, never it. */
@@ -392,11 +459,13 @@ async function lockedRow<S extends Prisma.EndpointSelect>(
 }
 
 function toRecord(row: Row): EndpointRecord {
+  const { verificationExpiresAt, ...rest } = row;
   return {
-    ...row,
+    ...rest,
     headers: row.headers as Record<string, string>,
     metadata: row.metadata as Record<string, string>,
     payloadFilter: (row.payloadFilter as PayloadFilter | null) ?? null,
+    verification: shownVerification(row.verification, verificationExpiresAt),
   };
 }
 

@@ -23,3 +23,4 @@ export * from './background-task.repository';
 export * from './dead-letter.repository';
 export * from './delivery-stats.repository';
 export * from './message-search.repository';
+export * from './ordering-locks';

@@ -3,6 +3,7 @@ import DataLoader from 'dataloader';
 import { DomainError } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
+import { lockOrderingKeys } from './ordering-locks';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 
 /** A message ready to persist, with the endpoints the fan-out matched. Ids come from the application. */
@@ -18,6 +19,8 @@ export interface NewMessage {
   tags: string[];
   deliverAt: Date | null;
   createdAt: Date;
+  /** Same-key messages reach each endpoint one at a time, in accept order (docs/ordering.md). */
+  orderingKey: string | null;
   deliveries: { id: string; endpointId: string }[];
 }
 
@@ -27,6 +30,7 @@ export type IngestResult =
       messageId: string;
       tenantId: string;
       applicationId: string;
+      /** The deliveries to queue now; one parked behind an earlier message of its ordering key is not here. */
       deliveries: { id: string; endpointId: string; dueAt: Date }[];
     }
   | { created: false; messageId: string; existingMessageId: string };
@@ -43,6 +47,7 @@ export interface MessageRecord {
   createdAt: Date;
   /** When the content was expunged (the payload is then `{}`); null while it is intact. */
   expungedAt: Date | null;
+  orderingKey: string | null;
 }
 
 /** What an expunge did to each id or eventId it was given. */
@@ -59,6 +64,87 @@ export interface MessageListFilter {
   after?: Date;
 }
 
+interface IngestRow {
+  id: string;
+  /** A stored message, or a delivery stored waiting behind an earlier one of its ordering key. */
+  kind: 'message' | 'waiting';
+}
+
+/**
+ * The ingest statement of a batch with ordering keys (see INGEST_UNORDERED for one without). A delivery with
+ * an ordering key draws its place in the key's accept order from a
+ * sequence (in the batch's order) and is its line's `head` when it is the first of its key in the batch
+ * and no delivery of the key is in line already; otherwise it is `waiting`, with no due time.
+ */
+const INGEST = `WITH input AS (
+   SELECT * FROM json_to_recordset($1::json) AS x(
+     id text, tenant_id text, application_id text, event_type text, event_id text, payload text,
+     channels text[], tags text[], deliver_at timestamptz, created_at timestamptz, ordering_key text)
+ ), inserted AS (
+   INSERT INTO messages (id, tenant_id, application_id, event_type, event_id, payload, channels, tags,
+                         deliver_at, created_at, ordering_key)
+   SELECT id, tenant_id, application_id, event_type, event_id, payload, channels, tags, deliver_at, created_at,
+          ordering_key
+     FROM input
+   ON CONFLICT (application_id, event_id) DO NOTHING
+   RETURNING id, created_at, deliver_at
+ ), fanned AS (
+   SELECT d.*, i.created_at, i.deliver_at
+     FROM json_to_recordset($2::json) AS d(
+       id text, tenant_id text, application_id text, message_id text, endpoint_id text, ordering_key text, n int)
+     JOIN inserted i ON i.id = d.message_id
+ ), sequenced AS (
+   SELECT s.*, CASE WHEN s.ordering_key IS NULL THEN NULL ELSE nextval('deliveries_ordering_seq') END AS seq
+     FROM (SELECT * FROM fanned ORDER BY n) s
+ ), placed AS (
+   SELECT s.*,
+          CASE WHEN s.ordering_key IS NULL THEN NULL
+               WHEN row_number() OVER (PARTITION BY s.endpoint_id, s.ordering_key ORDER BY s.n) = 1
+                    AND NOT EXISTS (SELECT 1 FROM deliveries l
+                                     WHERE l.endpoint_id = s.endpoint_id AND l.ordering_key = s.ordering_key
+                                       AND l.ordering_line IS NOT NULL)
+               THEN 'head' ELSE 'waiting' END AS line
+     FROM sequenced s
+ ), new_deliveries AS (
+   INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
+                           next_attempt_at, ordering_key, ordering_seq, ordering_line, created_at, updated_at)
+   SELECT id, tenant_id, application_id, message_id, endpoint_id, 'pending', 0,
+          CASE WHEN line = 'waiting' THEN NULL ELSE COALESCE(deliver_at, created_at) END,
+          ordering_key, seq, line, created_at, created_at
+     FROM placed
+   RETURNING id, ordering_line
+ )
+ SELECT id, 'message' AS kind FROM inserted
+ UNION ALL
+ SELECT id, 'waiting' AS kind FROM new_deliveries WHERE ordering_line = 'waiting'`;
+
+/**
+ * The ingest statement of a batch without ordering keys: the hot path, with none of the ordering steps (no
+ * sequence, no window, no lookup of lines).
+ */
+const INGEST_UNORDERED = `WITH input AS (
+   SELECT * FROM json_to_recordset($1::json) AS x(
+     id text, tenant_id text, application_id text, event_type text, event_id text, payload text,
+     channels text[], tags text[], deliver_at timestamptz, created_at timestamptz)
+ ), inserted AS (
+   INSERT INTO messages (id, tenant_id, application_id, event_type, event_id, payload, channels, tags,
+                         deliver_at, created_at)
+   SELECT id, tenant_id, application_id, event_type, event_id, payload, channels, tags, deliver_at, created_at
+     FROM input
+   ON CONFLICT (application_id, event_id) DO NOTHING
+   RETURNING id, created_at, deliver_at
+ ), new_deliveries AS (
+   INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
+                           next_attempt_at, created_at, updated_at)
+   SELECT d.id, d.tenant_id, d.application_id, d.message_id, d.endpoint_id, 'pending', 0,
+          COALESCE(i.deliver_at, i.created_at), i.created_at, i.created_at
+     FROM json_to_recordset($2::json) AS d(
+       id text, tenant_id text, application_id text, message_id text, endpoint_id text)
+     JOIN inserted i ON i.id = d.message_id
+   RETURNING id
+ )
+ SELECT id, 'message' AS kind FROM inserted`;
+
 const SELECT = {
   id: true,
   applicationId: true,
@@ -70,6 +156,7 @@ const SELECT = {
   deliverAt: true,
   createdAt: true,
   expungedAt: true,
+  orderingKey: true,
 } as const;
 
 @Injectable()
@@ -96,9 +183,14 @@ export class MessageRepository {
     batchScheduleFn: (run) => setTimeout(run, 1),
   });
 
+  /**
+   * One statement, so one round trip and atomic: the messages, then the deliveries of those that were
+   * inserted (a duplicate eventId inserts nothing and gets no deliveries). A batch with ordering keys runs
+   * it in a transaction that first takes the keys' locks (`lockOrderingKeys`), so its statement sees every
+   * delivery of those keys committed before it and none can be added or released meanwhile: a delivery is
+   * the head of its key's line if the line is empty, else it waits behind it.
+   */
   private async ingestBatch(batch: readonly NewMessage[]): Promise<IngestResult[]> {
-    // One statement, so one round trip and atomic: the messages, then the deliveries of those that were
-    // inserted (a duplicate eventId inserts nothing and gets no deliveries).
     const messages = batch.map((m) => ({
       id: m.id,
       tenant_id: m.tenantId,
@@ -110,6 +202,7 @@ export class MessageRepository {
       tags: m.tags,
       deliver_at: m.deliverAt?.toISOString() ?? null,
       created_at: m.createdAt.toISOString(),
+      ordering_key: m.orderingKey,
     }));
     const deliveries = batch.flatMap((m) =>
       m.deliveries.map((d) => ({
@@ -118,35 +211,24 @@ export class MessageRepository {
         application_id: m.applicationId,
         message_id: m.id,
         endpoint_id: d.endpointId,
+        ordering_key: m.orderingKey,
       })),
     );
-    const inserted = await this.sql.prepared<{ id: string }>(
-      'ingest-messages',
-      `WITH input AS (
-         SELECT * FROM json_to_recordset($1::json) AS x(
-           id text, tenant_id text, application_id text, event_type text, event_id text, payload text,
-           channels text[], tags text[], deliver_at timestamptz, created_at timestamptz)
-       ), inserted AS (
-         INSERT INTO messages (id, tenant_id, application_id, event_type, event_id, payload, channels, tags,
-                               deliver_at, created_at)
-         SELECT id, tenant_id, application_id, event_type, event_id, payload, channels, tags, deliver_at, created_at
-           FROM input
-         ON CONFLICT (application_id, event_id) DO NOTHING
-         RETURNING id, created_at, deliver_at
-       ), new_deliveries AS (
-         INSERT INTO deliveries (id, tenant_id, application_id, message_id, endpoint_id, status, attempt_count,
-                                 next_attempt_at, created_at, updated_at)
-         SELECT d.id, d.tenant_id, d.application_id, d.message_id, d.endpoint_id, 'pending', 0,
-                COALESCE(i.deliver_at, i.created_at), i.created_at, i.created_at
-           FROM json_to_recordset($2::json) AS d(
-             id text, tenant_id text, application_id text, message_id text, endpoint_id text)
-           JOIN inserted i ON i.id = d.message_id
-         RETURNING id
-       )
-       SELECT id FROM inserted`,
-      [JSON.stringify(messages), JSON.stringify(deliveries)],
-    );
-    const insertedIds = new Set(inserted.map((m) => m.id));
+    // Accept order within the batch is array order: `n` carries it to the statement.
+    const params = [JSON.stringify(messages), JSON.stringify(deliveries.map((d, n) => ({ ...d, n })))];
+    const keyed = deliveries.filter((d) => d.ordering_key !== null);
+    const rows =
+      keyed.length === 0
+        ? await this.sql.prepared<IngestRow>('ingest-messages', INGEST_UNORDERED, params)
+        : await this.sql.transaction(async (tx) => {
+            await lockOrderingKeys(
+              tx,
+              keyed.map((d) => ({ endpointId: d.endpoint_id, key: d.ordering_key! })),
+            );
+            return tx.prepared<IngestRow>('ingest-ordered-messages', INGEST, params);
+          });
+    const insertedIds = new Set(rows.filter((r) => r.kind === 'message').map((r) => r.id));
+    const waiting = new Set(rows.filter((r) => r.kind === 'waiting').map((r) => r.id));
     const existing = await this.existingIds(batch.filter((m) => !insertedIds.has(m.id)));
     return batch.map((m): IngestResult => {
       if (insertedIds.has(m.id)) {
@@ -156,7 +238,7 @@ export class MessageRepository {
           messageId: m.id,
           tenantId: m.tenantId,
           applicationId: m.applicationId,
-          deliveries: m.deliveries.map((d) => ({ ...d, dueAt })),
+          deliveries: m.deliveries.filter((d) => !waiting.has(d.id)).map((d) => ({ ...d, dueAt })),
         };
       }
       const existingMessageId = existing.get(`${m.applicationId}/${m.eventId}`);
@@ -190,7 +272,8 @@ export class MessageRepository {
   /**
    * Content expunge, in one statement: each message named by id (`msg_…`) or eventId gets `{}` for payload and
    * an `expunged_at`, and its deliveries still to come (pending, parked, or `sending`) become `canceled`, so no
-   * later attempt sends anything of it. Attempts already made keep their rows. A message expunged before
+   * later attempt sends anything of it; they leave their ordering lines (the reconciler moves a line whose head
+   * this canceled on). Attempts already made keep their rows. A message expunged before
    * keeps its first `expunged_at` and is reported expunged again.
    */
   async expunge(
@@ -210,7 +293,8 @@ export class MessageRepository {
          WHERE id IN (SELECT id FROM target)
       ), canceled AS (
         UPDATE deliveries
-           SET status = 'canceled', next_attempt_at = NULL, lease_until = NULL, updated_at = now()
+           SET status = 'canceled', next_attempt_at = NULL, lease_until = NULL, ordering_line = NULL,
+               updated_at = now()
          WHERE message_id IN (SELECT id FROM target) AND status IN ('pending', 'sending')
       )
       SELECT key FROM target`;

@@ -5,6 +5,8 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 /** Runs statements inside one transaction (see `SqlService.transaction`). */
 export interface SqlTransaction {
   query<T extends QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
+  /** As `SqlService.prepared`, on the transaction's connection. */
+  prepared<T extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]>;
 }
 
 /**
@@ -97,6 +99,9 @@ function transactionOn(client: PoolClient): SqlTransaction {
   return {
     async query<T extends QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
       return (await client.query<T>(text, values)).rows;
+    },
+    async prepared<T extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]> {
+      return (await client.query<T>({ name, text, values })).rows;
     },
   };
 }

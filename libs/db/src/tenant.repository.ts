@@ -22,6 +22,8 @@ export interface TenantSettings {
    * after that (see RetentionRepository). Messages with a delivery still pending are kept until it ends.
    */
   retentionDays: number;
+  /** Every new endpoint must pass ownership verification before it receives events (docs/verification.md). */
+  requireEndpointVerification: boolean;
 }
 
 /** Retention when a tenant sets none (SPEC: 30 days). */
@@ -30,6 +32,7 @@ export const DEFAULT_RETENTION_DAYS = 30;
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   rejectUnknownEventTypes: false,
   retentionDays: DEFAULT_RETENTION_DAYS,
+  requireEndpointVerification: false,
 };
 
 function readSettings(value: unknown): TenantSettings {
@@ -41,6 +44,10 @@ function readSettings(value: unknown): TenantSettings {
         : DEFAULT_TENANT_SETTINGS.rejectUnknownEventTypes,
     retentionDays:
       typeof stored.retentionDays === 'number' ? stored.retentionDays : DEFAULT_TENANT_SETTINGS.retentionDays,
+    requireEndpointVerification:
+      typeof stored.requireEndpointVerification === 'boolean'
+        ? stored.requireEndpointVerification
+        : DEFAULT_TENANT_SETTINGS.requireEndpointVerification,
   };
 }
 

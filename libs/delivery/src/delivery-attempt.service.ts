@@ -6,6 +6,7 @@ import {
   AttemptTrigger,
   ClaimedDelivery,
   DeliveryRepository,
+  EndpointRepository,
   isRetryableDatabaseError,
   OutboxWebhook,
   parseOldSecrets,
@@ -14,7 +15,10 @@ import {
 } from '@app/db';
 import {
   attemptOutcome,
+  challengeOf,
+  checkChallengeAnswer,
   endpointHealthChange,
+  mayReceiveEvents,
   messageEventsFor,
   newId,
   OperationalEventType,
@@ -24,6 +28,7 @@ import { JobProducer } from '@app/queue';
 import { Metrics } from './metrics';
 import { OutboxService } from './outbox.service';
 import { BearerResult, ReceiverTokenService } from './receiver-token.service';
+import { EndpointResumeService } from './endpoint-resume.service';
 import { HOOKRELAY_VERSION } from './version';
 import { WebhookRequest, WebhookResponse, WebhookSender } from './webhook-sender';
 
@@ -79,6 +84,8 @@ export class DeliveryAttemptService {
     private readonly outbox: OutboxService,
     private readonly metrics: Metrics,
     private readonly receiverTokens: ReceiverTokenService,
+    private readonly endpoints: EndpointRepository,
+    private readonly resume: EndpointResumeService,
   ) {}
 
   /**
@@ -114,10 +121,17 @@ export class DeliveryAttemptService {
     const claimed = await this.deliveries.claim(deliveryId, fence, this.config.delivery.leaseMs);
     if (!claimed) return { result: 'skipped', responseMs: null };
     if (claimed.canceled) {
-      await this.deliveries.cancel(claimed.id, claimed.fence);
+      const line = claimed.orderingKey ? { endpointId: claimed.endpoint.id, key: claimed.orderingKey } : null;
+      const released = await this.deliveries.cancel(claimed.id, claimed.fence, line);
+      await this.jobs.enqueueDeliveries(released, 'ordering');
       return { result: 'canceled', responseMs: null };
     }
-    if (claimed.endpoint.disabled) {
+    // An endpoint whose owner has not answered its challenge receives the challenge only.
+    const challenge = this.challengeFor(claimed);
+    if (
+      claimed.endpoint.disabled ||
+      (!mayReceiveEvents(claimed.endpoint.verification) && challenge === null)
+    ) {
       await this.deliveries.park(claimed.id, claimed.fence);
       return { result: 'parked', responseMs: null };
     }
@@ -134,7 +148,10 @@ export class DeliveryAttemptService {
           body: claimed.message.payload,
         });
         responseMs = response.durationMs;
-        record = this.decide(claimed, response, at);
+        record =
+          challenge === null
+            ? this.decide(claimed, response, at)
+            : this.decideChallenge(claimed, response, at, challenge);
       } catch (error) {
         // Ours, not the receiver's (a secret that no longer opens, a bug): an attempt row says so.
         this.logger.error({ err: error, deliveryId }, 'attempt failed inside Hookrelay');
@@ -153,6 +170,7 @@ export class DeliveryAttemptService {
       endpointDisabled: recorded.endpointDisabledNow,
     };
     if (!recorded.applied) return { result: 'skipped', responseMs, sent };
+    if (challenge !== null) await this.settleChallenge(claimed, record, challenge);
     if (record.next.status === 'pending') {
       await this.jobs.enqueueDeliveries(
         [
@@ -168,6 +186,9 @@ export class DeliveryAttemptService {
         'retry',
       );
     }
+    // The next delivery of its ordering key, released by this final record; if this enqueue is lost, the
+    // reconciler queues it like any due delivery.
+    if (recorded.released.length > 0) await this.jobs.enqueueDeliveries(recorded.released, 'ordering');
     if (record.messageEvents.length > 0 || recorded.endpointDisabledNow) this.outbox.drainSoon();
     return { result: record.next.status === 'pending' ? 'retry' : record.next.status, responseMs, sent };
   }
@@ -270,6 +291,60 @@ export class DeliveryAttemptService {
     });
   }
 
+  /** The endpoint's current challenge, if this delivery is its challenge message; otherwise null. */
+  private challengeFor(claimed: ClaimedDelivery): string | null {
+    const current = claimed.endpoint.verificationChallenge;
+    if (claimed.endpoint.verification === null || current === null) return null;
+    return challengeOf(claimed.message) === current ? current : null;
+  }
+
+  /**
+   * A challenge succeeds on a 2xx that echoes it before its deadline. A wrong answer is a failed attempt
+   * (`verification_failed`) retried on the schedule like any failure; past the deadline the attempt is the
+   * last (`verification_expired`). The endpoint's health and operational webhooks are not touched.
+   */
+  private decideChallenge(
+    claimed: ClaimedDelivery,
+    res: WebhookResponse,
+    at: Date,
+    challenge: string,
+  ): AttemptRecord {
+    const answer = checkChallengeAnswer(res, challenge);
+    const deadline = claimed.endpoint.verificationExpiresAt;
+    const expired = deadline !== null && Date.now() > deadline.getTime();
+    const noHealth = { startStreak: false, endStreak: false, disable: false };
+    if (expired) {
+      return this.record(claimed, { ...res, errorKind: 'verification_expired' }, at, {
+        success: false,
+        gone: false,
+        next: { status: 'fail' },
+        health: noHealth,
+        events: [],
+      });
+    }
+    // A 2xx with the wrong body counts as no answer for the schedule.
+    const judged = answer === 'wrong_answer' ? { ...res, statusCode: 0 } : res;
+    const outcome = attemptOutcome(judged, this.config.delivery.retryScheduleMs, claimed.retryCount, at);
+    return this.record(
+      claimed,
+      answer === 'wrong_answer' ? { ...res, errorKind: 'verification_failed' } : res,
+      at,
+      { ...outcome, gone: false, health: noHealth, events: [] },
+    );
+  }
+
+  /** After a challenge's record: verified (and the parked deliveries flow), or failed / expired when final. */
+  private async settleChallenge(claimed: ClaimedDelivery, record: AttemptRecord, challenge: string) {
+    if (record.success) {
+      if (await this.endpoints.settleVerification(claimed.endpoint.id, challenge, 'verified')) {
+        await this.resume.resumeParked(claimed.tenantId, claimed.endpoint.id);
+      }
+    } else if (record.next.status === 'fail') {
+      const outcome = record.errorKind === 'verification_expired' ? 'expired' : 'failed';
+      await this.endpoints.settleVerification(claimed.endpoint.id, challenge, outcome);
+    }
+  }
+
   /** The delivery keeps being claimed without ever recording: stop, and say why in an attempt row. */
   private deadLetter(claimed: ClaimedDelivery, at: Date): AttemptRecord {
     this.logger.error(
@@ -316,6 +391,7 @@ export class DeliveryAttemptService {
       messageId: claimed.message.id,
       endpointId: claimed.endpoint.id,
       fence: claimed.fence,
+      orderingKey: claimed.orderingKey,
       url: claimed.endpoint.url,
       responseStatusCode: res.statusCode,
       response: res.body,

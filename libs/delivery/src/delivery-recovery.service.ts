@@ -39,14 +39,16 @@ export class DeliveryRecoveryService {
 
   /**
    * One more attempt of the message to the endpoint now, whatever the delivery's state, creating the
-   * delivery if the message never had one for this endpoint (filters do not apply to a manual resend).
+   * delivery if the message never had one for this endpoint (filters do not apply to a manual resend). A
+   * delivery waiting in its ordering line keeps its place (docs/ordering.md).
    */
   async resend(
     tenantId: string,
     pair: { applicationId: string; messageId: string; endpointId: string },
   ): Promise<void> {
     const due = await this.deliveries.reopenForManualAttempt(tenantId, { ...pair, newId: newId('delivery') });
-    await this.jobs.enqueueDeliveries([due], 'resend');
+    // A delivery waiting in its ordering line is queued by the line when its turn comes.
+    if (!due.waiting) await this.jobs.enqueueDeliveries([due], 'resend');
   }
 
   /**

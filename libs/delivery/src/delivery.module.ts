@@ -11,6 +11,7 @@ import { Metrics } from './metrics';
 import { RetentionService } from './retention.service';
 import { BackgroundTaskRunner } from './background-task.runner';
 import { ReceiverTokenService } from './receiver-token.service';
+import { EndpointVerificationService } from './endpoint-verification.service';
 
 const SERVICES = [
   WebhookSender,
@@ -25,6 +26,7 @@ const SERVICES = [
   RetentionService,
   BackgroundTaskRunner,
   ReceiverTokenService,
+  EndpointVerificationService,
 ];
 
 /** The delivery engine, shared by the API (ingest, recovery) and the worker (attempts, reconciler). */

@@ -13,3 +13,4 @@ export * from './metrics';
 export * from './retention.service';
 export * from './background-task.runner';
 export * from './receiver-token.service';
+export * from './endpoint-verification.service';

@@ -12,6 +12,8 @@ export interface MessageToSend {
   channels?: string[] | null;
   tags?: string[] | null;
   deliverAt?: Date | null;
+  /** Same-key messages reach each endpoint one at a time, in accept order (docs/ordering.md). */
+  orderingKey?: string | null;
   /** Send to this enabled endpoint only, whatever its filters (send-example), instead of fanning out. */
   onlyEndpointId?: string;
 }
@@ -85,6 +87,7 @@ export class MessageIngestService {
         tags: input.tags ?? [],
         deliverAt: input.deliverAt ?? null,
         createdAt: now,
+        orderingKey: input.orderingKey ?? null,
         deliveries: matched.map((endpoint) => ({
           id: newId('delivery', now.getTime()),
           endpointId: endpoint.id,

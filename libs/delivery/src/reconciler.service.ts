@@ -26,6 +26,8 @@ export interface ReconcileReport {
  * - queues again the deliveries that have been due for longer than the grace (their job was lost, or an
  *   enqueue after commit failed), walking the backlog page by page from where the last tick stopped;
  * - queues again the deliveries whose worker died mid-attempt (lease expired);
+ * - moves on ordering lines whose head ended without releasing the next one (an expunge), never queueing a
+ *   delivery that waits behind a live head (waiting deliveries have no due time, so the walk above skips them);
  * - carries out the outbox: operational webhooks and tenant purges.
  * A delivery's job id carries its fence, so queueing one that is still queued is harmless, and one that was
  * claimed meanwhile has a new fence and is not queued twice.
@@ -55,6 +57,10 @@ export class ReconcilerService {
     if (!this.jobs.ready) return 0;
     const expired = await this.deliveries.findExpiredLeases(PAGE);
     let requeued = (await this.jobs.enqueueDeliveries(expired, 'reconciler')) ? expired.length : 0;
+    // Ordering lines left with waiting deliveries and no head: the first one becomes the head and is queued.
+    const stalled = await this.deliveries.findStalledLines(this.config.reconciler.graceMs, PAGE);
+    const released = await this.deliveries.releaseLines(stalled);
+    if (await this.jobs.enqueueDeliveries(released, 'reconciler')) requeued += released.length;
     for (let page = 0; page < PAGES_PER_TICK; page++) {
       const due = await this.deliveries.findDue(this.config.reconciler.graceMs, this.cursor, PAGE);
       if (!(await this.jobs.enqueueDeliveries(due, 'reconciler'))) return requeued;

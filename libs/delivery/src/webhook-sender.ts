@@ -29,7 +29,10 @@ export type SendErrorKind =
   /** The endpoint's OAuth2 token server gave no usable token, so the webhook was not sent. */
   | 'oauth_token'
   /** A fault inside Hookrelay, not the receiver's (see DeliveryAttemptService). */
-  | 'internal_error';
+  | 'internal_error'
+  /** An ownership challenge answered without echoing it, or answered too late (docs/verification.md). */
+  | 'verification_failed'
+  | 'verification_expired';
 
 export interface WebhookResponse {
   /** 0 when no HTTP response arrived. */

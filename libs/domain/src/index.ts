@@ -15,3 +15,4 @@ export * from './flow-control';
 export * from './time-range';
 export * from './payload-filter';
 export * from './oauth-token';
+export * from './endpoint-verification';

@@ -91,14 +91,17 @@ describe('@hookrelay/sdk client', () => {
     expect(await admin.tenants.updateSettings(tenant.id, { rejectUnknownEventTypes: true })).toEqual({
       rejectUnknownEventTypes: true,
       retentionDays: 30,
+      requireEndpointVerification: false,
     });
     expect(await admin.tenants.updateSettings(tenant.id, { retentionDays: 90 })).toEqual({
       rejectUnknownEventTypes: true,
       retentionDays: 90,
+      requireEndpointVerification: false,
     });
     expect(await admin.tenants.settings(tenant.id)).toEqual({
       rejectUnknownEventTypes: true,
       retentionDays: 90,
+      requireEndpointVerification: false,
     });
     const key = await admin.apiKeys.create(tenant.id, { name: 'ci' });
     expect(key.key.startsWith(key.prefix)).toBe(true);

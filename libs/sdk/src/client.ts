@@ -79,10 +79,12 @@ export interface TenantSettings {
   rejectUnknownEventTypes: boolean;
   /** Days messages, deliveries and attempts are kept before the retention job deletes them (default 30). */
   retentionDays: number;
+  requireEndpointVerification: boolean;
 }
 export const TENANT_SETTINGS_FIELDS = [
   'rejectUnknownEventTypes',
   'retentionDays',
+  'requireEndpointVerification',
 ] as const satisfies readonly (keyof TenantSettings)[];
 
 export interface ApiKey {

@@ -26,6 +26,9 @@ const settings = z.object({
       'Days messages (payloads), deliveries and attempts are kept before the retention job deletes them; ' +
         'default 30. Messages with a delivery still pending are kept until it ends.',
     ),
+  requireEndpointVerification: z
+    .boolean()
+    .describe('Every new endpoint must pass ownership verification before it receives events.'),
 });
 
 export class TenantSettingsPatchDto extends createZodDto(settings.partial().strict()) {}

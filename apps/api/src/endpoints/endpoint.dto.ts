@@ -253,6 +253,13 @@ export class EndpointInDto extends createZodDto(
       headers: headersSchema.nullish(),
       /** A custom `whsec_` (HMAC, `v1`) or `whsk_` (Ed25519, `v1a`) secret; a `whsec_` one is generated when absent. */
       secret: secretSchema('secret').nullish(),
+      verify: z
+        .boolean({ error: 'verify must be true or false' })
+        .nullish()
+        .describe(
+          'Hookrelay extension: the endpoint receives no events until its owner answers a signed challenge ' +
+            '(docs/verification.md). On by default when the tenant requires endpoint verification.',
+        ),
     })
     .transform(oneFilter),
 ) {}
@@ -322,6 +329,13 @@ export const endpointOutSchema = z.object({
   rateLimit: z.number().nullable().describe('throttleRate under its svix 1.x name.'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  verification: z
+    .enum(['pending', 'verified', 'failed', 'expired'])
+    .optional()
+    .describe(
+      'Hookrelay extension: ownership verification, on endpoints that need it (absent otherwise). Until ' +
+        '`verified`, the endpoint receives only its challenge; its messages wait.',
+    ),
 });
 
 /** `EndpointOut` with the Hookrelay extensions an ordinary endpoint has. */

@@ -5,7 +5,11 @@ import { endpointWithExtensionsOutSchema } from './endpoint.dto';
 export type EndpointOut = HandlerOut<typeof endpointWithExtensionsOutSchema, 'createdAt' | 'updatedAt'>;
 
 /** The stored fields every endpoint-shaped output shows (MessageEndpointOut has no metadata). */
-export type EndpointShown = Omit<EndpointRecord, 'applicationId' | 'headers' | 'metadata' | 'payloadFilter'>;
+export type EndpointShown = Omit<
+  EndpointRecord,
+  'applicationId' | 'headers' | 'metadata' | 'payloadFilter' | 'verification'
+> &
+  Partial<Pick<EndpointRecord, 'verification'>>;
 
 /** EndpointOut without metadata: what attempted destinations (`msg/{id}/endpoint`) extend. */
 export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'metadata' | 'payloadFilter'> {
@@ -25,6 +29,8 @@ export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'met
     rateLimit: record.throttleRate,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    // Hookrelay extension, only on endpoints that need verification.
+    ...(record.verification ? { verification: record.verification } : {}),
   };
 }
 

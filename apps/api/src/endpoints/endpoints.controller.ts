@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -88,6 +89,19 @@ export class EndpointsController {
     @Portal() portal: PortalSession | undefined,
   ) {
     return this.endpoints.patch(tenantId, appId, endpointId, body, portal);
+  }
+
+  /** Hookrelay extension: a new ownership challenge for a pending, failed or expired endpoint. */
+  @PortalAccess('ManageEndpoint')
+  @Post(':endpointId/verification/resend')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: EndpointOutDto })
+  resendVerification(
+    @TenantId() tenantId: string,
+    @Param('appId') appId: string,
+    @Param('endpointId') endpointId: string,
+  ) {
+    return this.endpoints.resendVerification(tenantId, appId, endpointId);
   }
 
   @PortalAccess('ManageEndpoint')

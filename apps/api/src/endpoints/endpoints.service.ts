@@ -8,8 +8,9 @@ import {
   mapPage,
   Page,
   PageQuery,
+  TenantRepository,
 } from '@app/db';
-import { EndpointResumeService } from '@app/delivery';
+import { EndpointResumeService, EndpointVerificationService } from '@app/delivery';
 import {
   DomainError,
   generateEndpointSecret,
@@ -79,19 +80,54 @@ export class EndpointsService {
     private readonly endpoints: EndpointRepository,
     private readonly eventTypes: EventTypeRepository,
     private readonly resume: EndpointResumeService,
+    private readonly verification: EndpointVerificationService,
+    private readonly tenants: TenantRepository,
   ) {}
 
+  /**
+   * An endpoint created with `verify: true`, or by a tenant that requires verification (ordinary endpoints
+   * only), is pending from its first instant and gets its challenge once it is committed.
+   */
   async create(
     tenantId: string,
     appIdOrUid: AppRef,
-    input: EndpointReplacementIn & Pick<EndpointInDto, 'headers' | 'secret'>,
+    input: EndpointReplacementIn & Pick<EndpointInDto, 'headers' | 'secret'> & { verify?: boolean | null },
     catalog?: CatalogView,
   ): Promise<EndpointOut> {
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = { ...replacement(input), headers: input.headers ?? {} };
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const secret = input.secret ?? generateEndpointSecret();
-    return toOut(await this.endpoints.create(tenantId, applicationId, data, secret));
+    const verify =
+      typeof appIdOrUid === 'string' &&
+      (input.verify ?? (await this.tenants.settings(tenantId)).requireEndpointVerification);
+    const start = verify ? this.verification.newChallenge() : undefined;
+    const created = await this.endpoints.create(tenantId, applicationId, data, secret, start);
+    if (start) await this.verification.sendChallenge(tenantId, applicationId, created.id, start);
+    return toOut(created);
+  }
+
+  /**
+   * Sends a new ownership challenge (the endpoint is pending until it is answered). Refused for an endpoint
+   * that does not need verification or is verified already.
+   */
+  async resendVerification(
+    tenantId: string,
+    appIdOrUid: string,
+    endpointIdOrUid: string,
+  ): Promise<EndpointOut> {
+    const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
+    if (endpoint.verification === null) {
+      throw DomainError.conflict(
+        'verification_not_required',
+        'This endpoint does not need ownership verification; create it with verify: true to require it.',
+      );
+    }
+    if (endpoint.verification === 'verified') {
+      throw DomainError.conflict('endpoint_verified', 'This endpoint is verified already.');
+    }
+    await this.verification.restart(tenantId, applicationId, endpoint.id);
+    return toOut(await this.endpoints.find(tenantId, applicationId, endpoint.id));
   }
 
   async list(tenantId: string, appIdOrUid: AppRef, query: PageQuery): Promise<Page<EndpointOut>> {
@@ -127,12 +163,18 @@ export class EndpointsService {
       return { created: false, endpoint: toOut(updated) };
     }
     const pathUid = isId('endpoint', endpointIdOrUid) ? null : endpointIdOrUid;
+    // PUT has no `verify`: a tenant that requires verification gets it on endpoints created this way too.
+    const verify =
+      typeof appIdOrUid === 'string' && (await this.tenants.settings(tenantId)).requireEndpointVerification;
+    const start = verify ? this.verification.newChallenge() : undefined;
     const created = await this.endpoints.create(
       tenantId,
       applicationId,
       { ...data, uid: input.uid ?? pathUid },
       generateEndpointSecret(),
+      start,
     );
+    if (start) await this.verification.sendChallenge(tenantId, applicationId, created.id, start);
     return { created: true, endpoint: toOut(created) };
   }
 

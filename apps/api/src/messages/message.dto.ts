@@ -38,6 +38,16 @@ const messageIn = z.strictObject({
     .max(5, 'at most 5 tags')
     .nullish(),
   deliverAt: isoDateSchema('deliverAt').nullish(),
+  /** Hookrelay extension: same-key messages reach each endpoint one at a time, in accept order. */
+  orderingKey: z
+    .string({ error: 'orderingKey must be a string' })
+    .min(1, 'orderingKey must not be empty')
+    .max(128, 'orderingKey must be at most 128 characters')
+    .nullish()
+    .describe(
+      'Hookrelay extension: messages with the same key reach each endpoint one at a time, in the order they ' +
+        'were accepted; the next waits until the previous one succeeded or was dead-lettered. See docs/ordering.md.',
+    ),
   /** Creates the application (with the path as uid) when it does not exist yet, as Svix allows. */
   application: applicationInSchema.nullish(),
   payloadRetentionPeriod: knownField('payloadRetentionPeriod', z.number().int().min(1).max(90).nullish()),
@@ -98,6 +108,10 @@ export const messageOutSchema = z.object({
   tags: z.array(z.string()).nullable(),
   deliverAt: z.iso.datetime().nullable(),
   timestamp: z.iso.datetime(),
+  orderingKey: z
+    .string()
+    .optional()
+    .describe('Hookrelay extension: the ordering key, when the message has one.'),
 });
 
 export class MessageOutDto extends createZodDto(messageOutSchema) {}

@@ -8,6 +8,8 @@ export interface MessageOut {
   tags: string[] | null;
   deliverAt: Date | null;
   timestamp: Date;
+  /** Hookrelay extension, present only when the message has one. */
+  orderingKey?: string;
 }
 
 export interface StoredMessage {
@@ -20,6 +22,7 @@ export interface StoredMessage {
   tags: string[];
   deliverAt: Date | null;
   createdAt: Date;
+  orderingKey?: string | null;
 }
 
 export function toMessageOut(m: StoredMessage, withContent = true): MessageOut {
@@ -32,5 +35,6 @@ export function toMessageOut(m: StoredMessage, withContent = true): MessageOut {
     tags: m.tags.length > 0 ? m.tags : null,
     deliverAt: m.deliverAt,
     timestamp: m.createdAt,
+    ...(m.orderingKey ? { orderingKey: m.orderingKey } : {}),
   };
 }

@@ -143,7 +143,11 @@ describe('messages API', () => {
     const patched = await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, {
       rejectUnknownEventTypes: true,
     });
-    expect(patched.body).toEqual({ rejectUnknownEventTypes: true, retentionDays: 30 });
+    expect(patched.body).toEqual({
+      rejectUnknownEventTypes: true,
+      retentionDays: 30,
+      requireEndpointVerification: false,
+    });
     const refused = await t.client.post(`/api/v1/app/${app.id}/msg`, {
       eventType: 'not.declared',
       payload: {},
@@ -166,6 +170,7 @@ describe('messages API', () => {
     expect((await api.admin.get(`/admin/v1/tenants/${t.id}/settings`)).body).toEqual({
       rejectUnknownEventTypes: true,
       retentionDays: 30,
+      requireEndpointVerification: false,
     });
     expect((await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, { strict: 1 })).status).toBe(422);
   });

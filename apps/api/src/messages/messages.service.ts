@@ -55,6 +55,7 @@ export class MessagesService {
       channels: input.channels,
       tags: input.tags,
       deliverAt: input.deliverAt,
+      orderingKey: input.orderingKey,
     });
     return {
       id: sent.id,
@@ -65,6 +66,7 @@ export class MessagesService {
       tags: input.tags ?? null,
       deliverAt: input.deliverAt ?? null,
       timestamp: sent.createdAt,
+      ...(input.orderingKey ? { orderingKey: input.orderingKey } : {}),
     } satisfies MessageOut;
   }
 

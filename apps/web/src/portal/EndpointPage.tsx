@@ -2,11 +2,25 @@ import { FormEvent, useState } from 'react';
 import { ApiError, Page } from '../shared/api';
 import { formatDate, localInputValue } from '../shared/format';
 import { href, navigate } from '../shared/router';
-import { Badge, ConfirmButton, CopyButton, ErrorPanel, Loading, Notice } from '../shared/ui';
+import { Badge, BadgeTone, ConfirmButton, CopyButton, ErrorPanel, Loading, Notice } from '../shared/ui';
 import { useResource } from '../shared/use-resource';
 import { AttemptList } from './AttemptList';
 import { appPath, usePortal } from './context';
 import type { Attempt, Endpoint, EndpointStats, EventType } from './types';
+
+/** The endpoint's ownership verification, as a badge (docs/verification.md). */
+const VERIFICATION_TONE: Record<NonNullable<Endpoint['verification']>, BadgeTone> = {
+  pending: 'warn',
+  verified: 'ok',
+  failed: 'bad',
+  expired: 'bad',
+};
+const VERIFICATION_LABEL: Record<NonNullable<Endpoint['verification']>, string> = {
+  pending: 'verification pending',
+  verified: 'verified',
+  failed: 'verification failed',
+  expired: 'verification expired',
+};
 
 const POLL_MS = 3000;
 type NoticeValue = { tone: 'ok' | 'bad'; text: string } | undefined;
@@ -46,7 +60,16 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
           {ep.url}
         </h1>
         {ep.disabled ? <Badge tone="off">disabled</Badge> : <Badge tone="ok">enabled</Badge>}
+        {ep.verification ? (
+          <Badge tone={VERIFICATION_TONE[ep.verification]}>{VERIFICATION_LABEL[ep.verification]}</Badge>
+        ) : null}
       </div>
+      {ep.verification && ep.verification !== 'verified' ? (
+        <p className="muted">
+          Nothing is sent to this endpoint until its owner answers the verification challenge; its messages
+          wait until then.
+        </p>
+      ) : null}
       {ep.description ? <p>{ep.description}</p> : null}
       <dl className="facts">
         <dt>Endpoint id</dt>
@@ -80,6 +103,19 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
           >
             {ep.disabled ? 'Enable' : 'Disable'}
           </button>
+          {ep.verification && ep.verification !== 'verified' ? (
+            <button
+              type="button"
+              onClick={() =>
+                void act(
+                  () => portal.api.post(`${appPath(portal, 'endpoint', ep.id)}/verification/resend`, {}),
+                  'Verification challenge sent again.',
+                )
+              }
+            >
+              Re-send verification
+            </button>
+          ) : null}
           <ConfirmButton
             label="Delete"
             confirmLabel="Delete endpoint"

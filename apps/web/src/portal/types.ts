@@ -17,6 +17,8 @@ export interface Endpoint {
   payloadFilter?: Record<string, unknown> | null;
   createdAt: string;
   updatedAt: string;
+  /** Hookrelay extension: ownership verification, on endpoints that need it. */
+  verification?: 'pending' | 'verified' | 'failed' | 'expired';
 }
 
 export interface EventType {
