@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   ApplicationRepository,
   EndpointData,
@@ -10,7 +11,13 @@ import {
   PageQuery,
 } from '@app/db';
 import { EndpointResumeService } from '@app/delivery';
-import { generateEndpointSecret, isId, OPERATIONAL_EVENT_TYPES, ValidationError } from '@app/domain';
+import {
+  generateEndpointSecret,
+  isId,
+  judgeDestination,
+  OPERATIONAL_EVENT_TYPES,
+  ValidationError,
+} from '@app/domain';
 import {
   EndpointHeadersPatchInDto,
   EndpointInDto,
@@ -70,6 +77,7 @@ export class EndpointsService {
     private readonly endpoints: EndpointRepository,
     private readonly eventTypes: EventTypeRepository,
     private readonly resume: EndpointResumeService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(
@@ -78,6 +86,7 @@ export class EndpointsService {
     input: EndpointReplacementIn & Pick<EndpointInDto, 'headers' | 'secret'>,
     catalog?: CatalogView,
   ): Promise<EndpointOut> {
+    this.assertDestinationAllowed(input.url);
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = { ...replacement(input), headers: input.headers ?? {} };
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
@@ -109,6 +118,7 @@ export class EndpointsService {
     input: EndpointReplacementIn,
     catalog?: CatalogView,
   ): Promise<{ created: boolean; endpoint: EndpointOut }> {
+    this.assertDestinationAllowed(input.url);
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = replacement(input);
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
@@ -134,6 +144,7 @@ export class EndpointsService {
     input: EndpointPatchDto,
     catalog?: CatalogView,
   ): Promise<EndpointOut> {
+    if (input.url !== undefined) this.assertDestinationAllowed(input.url);
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     const data = changes(input);
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
@@ -238,6 +249,21 @@ export class EndpointsService {
 
   private async find(tenantId: string, appIdOrUid: AppRef, endpointIdOrUid: string): Promise<EndpointRecord> {
     return (await this.resolve(tenantId, appIdOrUid, endpointIdOrUid)).endpoint;
+  }
+
+  /**
+   * The delivery guard's own judgement (judgeDestination), at write time: an IP literal in any spelling, or a
+   * name that always means one (`localhost`), that no delivery could reach is refused now rather than failing
+   * at send time. Names that resolve privately are still caught when the connection is made.
+   */
+  private assertDestinationAllowed(url: string): void {
+    if (judgeDestination(new URL(url), this.config.delivery.allowedCidrs).allowed) return;
+    throw ValidationError.coded(
+      'url_destination_blocked',
+      ['body', 'url'],
+      'url points at a private, loopback, link-local, multicast, reserved or cloud-metadata address, which ' +
+        'webhooks may not be sent to',
+    );
   }
 
   private async resolve(
