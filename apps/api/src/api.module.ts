@@ -18,7 +18,7 @@ import { EndpointsModule } from './endpoints/endpoints.module';
 import { OperationalWebhooksModule } from './operational-webhooks/operational-webhooks.module';
 import { MessagesModule } from './messages/messages.module';
 import { AttemptsModule } from './attempts/attempts.module';
-import { HealthController } from './health/health.controller';
+import { AdminHealthController, HealthController, ReadinessChecks } from './health/health.controller';
 import { WebModule } from './web/web.module';
 import { RelayModule } from './relay/relay.module';
 
@@ -44,8 +44,9 @@ export class ApiModule {
         WebModule,
         RelayModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, AdminHealthController],
       providers: [
+        ReadinessChecks,
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AuthGuard },

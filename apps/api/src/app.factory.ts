@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type RequestListener } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -9,7 +10,11 @@ import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { ApiModule } from './api.module';
+import { registerJsonBodyParser } from './common/json-body';
 import { webDistDir } from './web/web-files';
+
+/** The longest id a path may carry: uids, event ids and event-type names are at most 256 characters. */
+const MAX_PATH_PARAM_LENGTH = 256;
 
 /** Room for the message envelope (event type, channels, tags…) around the largest accepted payload. */
 const ENVELOPE_BYTES = 256 * 1024;
@@ -18,6 +23,18 @@ const ENVELOPE_BYTES = 256 * 1024;
 export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.limits.maxPayloadBytes + ENVELOPE_BYTES,
+    // Path parameters up to the documented id lengths (uids, event ids and event-type names: 256).
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // The whole request must arrive in time: a client dripping its body cannot pin a connection. Node checks
+    // the deadline every connectionsCheckingInterval (30 s by default, longer than the deadline may be).
+    serverFactory: (handler: RequestListener) =>
+      createServer(
+        {
+          requestTimeout: config.http.requestTimeoutMs,
+          connectionsCheckingInterval: Math.min(1_000, config.http.requestTimeoutMs),
+        },
+        handler,
+      ),
     // Fastify's own logger stays off: nestjs-pino logs every request with Fastify's request id.
     logger: false,
     trustProxy: true,
@@ -32,8 +49,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  // The API speaks JSON only: without a text parser, Fastify answers other content types with 415.
-  fastify.removeContentTypeParser('text/plain');
+  // The API speaks JSON only: without other parsers, Fastify answers other content types with 415.
+  registerJsonBodyParser(adapter, fastify);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

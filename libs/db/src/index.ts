@@ -17,3 +17,4 @@ export * from './outbox.repository';
 export * from './advisory-locks';
 export * from './database-errors';
 export * from './portal-access.repository';
+export * from './pool-timeouts';

@@ -51,3 +51,13 @@ export function isId<K extends IdKind>(kind: K, value: string): value is Id<K> {
   const prefix = `${ID_PREFIXES[kind]}_`;
   return value.startsWith(prefix) && ULID_BODY.test(value.slice(prefix.length));
 }
+
+/**
+ * Uids starting with `__` belong to Hookrelay (the hidden operational-webhooks application is
+ * `__operational_webhooks__`): a tenant's uid there could collide with one it creates itself.
+ */
+export function isReservedUid(uid: string): boolean {
+  return uid.startsWith('__');
+}
+
+export const RESERVED_UID_MESSAGE = 'uids starting with "__" are reserved for Hookrelay';

@@ -14,8 +14,10 @@ import { EndpointResumeService } from '@app/delivery';
 import {
   generateEndpointSecret,
   isId,
+  isReservedUid,
   judgeDestination,
   OPERATIONAL_EVENT_TYPES,
+  RESERVED_UID_MESSAGE,
   ValidationError,
 } from '@app/domain';
 import {
@@ -128,6 +130,9 @@ export class EndpointsService {
       return { created: false, endpoint: toOut(updated) };
     }
     const pathUid = isId('endpoint', endpointIdOrUid) ? null : endpointIdOrUid;
+    if (input.uid == null && pathUid !== null && isReservedUid(pathUid)) {
+      throw ValidationError.field(['path', 'endpoint_id'], RESERVED_UID_MESSAGE, 'reserved_uid');
+    }
     const created = await this.endpoints.create(
       tenantId,
       applicationId,
