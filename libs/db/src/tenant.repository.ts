@@ -17,9 +17,14 @@ const SELECT = { id: true, name: true, createdAt: true } as const;
 export interface TenantSettings {
   /** Refuse messages whose event type is not in the tenant's catalogue (Svix accepts them). */
   rejectUnknownEventTypes: boolean;
+  /** API requests per second this tenant may make (its own limit); null: the server's RATE_LIMIT_PER_SECOND. */
+  rateLimitPerSecond: number | null;
 }
 
-export const DEFAULT_TENANT_SETTINGS: TenantSettings = { rejectUnknownEventTypes: false };
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
+  rejectUnknownEventTypes: false,
+  rateLimitPerSecond: null,
+};
 
 function readSettings(value: unknown): TenantSettings {
   const stored = typeof value === 'object' && value !== null ? (value as Partial<TenantSettings>) : {};
@@ -28,6 +33,10 @@ function readSettings(value: unknown): TenantSettings {
       typeof stored.rejectUnknownEventTypes === 'boolean'
         ? stored.rejectUnknownEventTypes
         : DEFAULT_TENANT_SETTINGS.rejectUnknownEventTypes,
+    rateLimitPerSecond:
+      typeof stored.rateLimitPerSecond === 'number' && stored.rateLimitPerSecond > 0
+        ? stored.rateLimitPerSecond
+        : DEFAULT_TENANT_SETTINGS.rateLimitPerSecond,
   };
 }
 

@@ -2,3 +2,4 @@ export * from './jobs';
 export * from './redis-connection';
 export * from './job.producer';
 export * from './queue.module';
+export * from './rate-limiter';

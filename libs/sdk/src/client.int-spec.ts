@@ -84,8 +84,12 @@ describe('@hookrelay/sdk client', () => {
     expect((await admin.tenants.list({ limit: 250 })).data.map((t) => t.id)).toContain(tenant.id);
     expect(await admin.tenants.updateSettings(tenant.id, { rejectUnknownEventTypes: true })).toEqual({
       rejectUnknownEventTypes: true,
+      rateLimitPerSecond: null,
     });
-    expect(await admin.tenants.settings(tenant.id)).toEqual({ rejectUnknownEventTypes: true });
+    expect(await admin.tenants.settings(tenant.id)).toEqual({
+      rejectUnknownEventTypes: true,
+      rateLimitPerSecond: null,
+    });
     const key = await admin.apiKeys.create(tenant.id, { name: 'ci' });
     expect(key.key.startsWith(key.prefix)).toBe(true);
     const keys = await admin.apiKeys.list(tenant.id);

@@ -70,9 +70,12 @@ export const TENANT_CREATED_FIELDS = [
 
 export interface TenantSettings {
   rejectUnknownEventTypes: boolean;
+  /** API requests per second for this tenant; null: the server's RATE_LIMIT_PER_SECOND. */
+  rateLimitPerSecond: number | null;
 }
 export const TENANT_SETTINGS_FIELDS = [
   'rejectUnknownEventTypes',
+  'rateLimitPerSecond',
 ] as const satisfies readonly (keyof TenantSettings)[];
 
 export interface ApiKey {

@@ -11,7 +11,16 @@ export class TenantCreateDto extends createZodDto(z.object({ name }).strict()) {
 
 export class ApiKeyCreateDto extends createZodDto(z.object({ name: name.optional() }).strict().default({})) {}
 
-const settings = z.object({ rejectUnknownEventTypes: z.boolean() });
+const settings = z.object({
+  rejectUnknownEventTypes: z.boolean(),
+  rateLimitPerSecond: z
+    .number({ error: 'rateLimitPerSecond must be a number of requests per second, or null' })
+    .int('rateLimitPerSecond must be a whole number')
+    .min(1, 'rateLimitPerSecond must be at least 1')
+    .max(1_000_000, 'rateLimitPerSecond must be at most 1000000')
+    .nullable()
+    .describe("API requests per second for this tenant; null: the server's RATE_LIMIT_PER_SECOND."),
+});
 
 export class TenantSettingsPatchDto extends createZodDto(settings.partial().strict()) {}
 

@@ -143,7 +143,7 @@ describe('messages API', () => {
     const patched = await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, {
       rejectUnknownEventTypes: true,
     });
-    expect(patched.body).toEqual({ rejectUnknownEventTypes: true });
+    expect(patched.body).toEqual({ rejectUnknownEventTypes: true, rateLimitPerSecond: null });
     const refused = await t.client.post(`/api/v1/app/${app.id}/msg`, {
       eventType: 'not.declared',
       payload: {},
@@ -165,6 +165,7 @@ describe('messages API', () => {
     ).toBe(202);
     expect((await api.admin.get(`/admin/v1/tenants/${t.id}/settings`)).body).toEqual({
       rejectUnknownEventTypes: true,
+      rateLimitPerSecond: null,
     });
     expect((await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, { strict: 1 })).status).toBe(422);
   });
