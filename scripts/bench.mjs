@@ -120,7 +120,7 @@ function readConfig() {
     engineEnv: Object.fromEntries(
       Object.entries(process.env)
         .filter(([name]) =>
-          /^(WORKER_|DELIVERY_|ENDPOINT_|TENANT_|RECONCILER_|MAX_PAYLOAD_BYTES$)/.test(name),
+          /^(WORKER_|DELIVERY_|ENDPOINT_|TENANT_|RECONCILER_|RATE_LIMIT_|MAX_PAYLOAD_BYTES$)/.test(name),
         )
         .sort(),
     ),
@@ -390,6 +390,9 @@ async function main() {
     DELIVERY_TIMEOUT_MS: String(cfg.deliveryTimeoutMs),
     LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
     WORKER_CONCURRENCY: String(cfg.workerConcurrency),
+    // The bench measures capacity from one tenant: the per-tenant request limit (1000/s by default) would
+    // measure the limit instead. Set RATE_LIMIT_PER_SECOND to bench with one (it is then in engineEnv).
+    RATE_LIMIT_PER_SECOND: process.env.RATE_LIMIT_PER_SECOND || '0',
   };
   const origin = `http://127.0.0.1:${cfg.apiPort}`;
   owned.api = startProcess('dist/apps/api/src/main.js', {

@@ -19,7 +19,7 @@ import { EndpointsModule } from './endpoints/endpoints.module';
 import { OperationalWebhooksModule } from './operational-webhooks/operational-webhooks.module';
 import { MessagesModule } from './messages/messages.module';
 import { AttemptsModule } from './attempts/attempts.module';
-import { HealthController } from './health/health.controller';
+import { AdminHealthController, HealthController, ReadinessChecks } from './health/health.controller';
 import { WebModule } from './web/web.module';
 import { RelayModule } from './relay/relay.module';
 import { OperationsModule } from './operations/operations.module';
@@ -53,8 +53,9 @@ export class ApiModule {
         DeadLettersModule,
         DashboardModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, AdminHealthController],
       providers: [
+        ReadinessChecks,
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type RequestListener } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -12,9 +13,13 @@ import { Metrics } from '@app/delivery';
 import type { DestinationStream } from 'pino';
 import { ApiModule } from './api.module';
 import { registerAccessLog } from './common/access-log';
+import { registerJsonBodyParser } from './common/json-body';
 import { webDistDir } from './web/web-files';
 import { installHttpMetrics } from './operations/http-metrics';
 import { mountQueueBoard } from './operations/queue-board';
+
+/** The longest id a path may carry: uids, event ids and event-type names are at most 256 characters. */
+const MAX_PATH_PARAM_LENGTH = 256;
 
 /** Room for the message envelope (event type, channels, tags…) around the largest accepted payload. */
 const ENVELOPE_BYTES = 256 * 1024;
@@ -29,6 +34,18 @@ export async function createApiApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.limits.maxPayloadBytes + ENVELOPE_BYTES,
+    // Path parameters up to the documented id lengths (uids, event ids and event-type names: 256).
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // The whole request must arrive in time: a client dripping its body cannot pin a connection. Node checks
+    // the deadline every connectionsCheckingInterval (30 s by default, longer than the deadline may be).
+    serverFactory: (handler: RequestListener) =>
+      createServer(
+        {
+          requestTimeout: config.http.requestTimeoutMs,
+          connectionsCheckingInterval: Math.min(1_000, config.http.requestTimeoutMs),
+        },
+        handler,
+      ),
     // Fastify's own logger stays off (it would make a child logger per request): the access log hook below
     // writes one line per request with Fastify's request id.
     logger: false,
@@ -45,8 +62,8 @@ export async function createApiApp(
   });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  // The API speaks JSON only: without a text parser, Fastify answers other content types with 415.
-  fastify.removeContentTypeParser('text/plain');
+  // The API speaks JSON only: without other parsers, Fastify answers other content types with 415.
+  registerJsonBodyParser(adapter, fastify);
   registerAccessLog(fastify, logger);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);

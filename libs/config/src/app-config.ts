@@ -69,6 +69,12 @@ const envSchema = z.object({
       message: 'ENCRYPTION_KEY must be 32 bytes in base64 (generate one with: openssl rand -base64 32)',
     }),
   MAX_PAYLOAD_BYTES: integer('MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  HTTP_REQUEST_TIMEOUT_MS: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+  RATE_LIMIT_PER_SECOND: integer('RATE_LIMIT_PER_SECOND', 1000, 0, 1_000_000),
+  RATE_LIMIT_BURST: integer('RATE_LIMIT_BURST', 2000, 1, 10_000_000),
+  AUTH_FAILURES_PER_MINUTE: integer('AUTH_FAILURES_PER_MINUTE', 20, 0, 100_000),
+  DATABASE_CONNECT_TIMEOUT_MS: integer('DATABASE_CONNECT_TIMEOUT_MS', 3_000, 100, 60_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
   DELIVERY_RETRY_SCHEDULE: z
     .string()
     .default('5s,5m,30m,2h,5h,10h,10h')
@@ -156,13 +162,27 @@ export type Env = z.input<typeof envSchema>;
 
 export interface AppConfig {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number; publicUrl: string };
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    /** A request (headers and body) must arrive within this; a client dripping its body is cut off (408). */
+    requestTimeoutMs: number;
+  };
   databaseUrl: string;
+  /** Both pools (Prisma's and SqlService's): how long to wait for a connection, and for one statement (0: no limit). */
+  database: { connectTimeoutMs: number; statementTimeoutMs: number };
   /** `cluster`: REDIS_URL names one node of a Redis Cluster; the client discovers the others. */
   redis: { url: string; prefix: string; cluster: boolean };
   adminToken: string;
   encryptionKey: Buffer;
   limits: { maxPayloadBytes: number };
+  /**
+   * API request limits, shared by every API instance through Redis (fail open without Redis). Per tenant:
+   * `perSecond` sustained (0: no limit; a tenant's own setting overrides it), `burst` at once, scaled with a
+   * tenant's own rate. Per source address: failed authentications per minute (0: no limit).
+   */
+  rateLimits: { perSecond: number; burst: number; authFailuresPerMinute: number };
   delivery: {
     retryScheduleMs: number[];
     timeoutMs: number;
@@ -250,12 +270,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}` },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    },
     databaseUrl: e.DATABASE_URL,
+    database: {
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
     redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX, cluster: e.REDIS_CLUSTER },
     adminToken: e.ADMIN_TOKEN,
     encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
     limits: { maxPayloadBytes: e.MAX_PAYLOAD_BYTES },
+    rateLimits: {
+      perSecond: e.RATE_LIMIT_PER_SECOND,
+      burst: e.RATE_LIMIT_BURST,
+      authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    },
     delivery: {
       retryScheduleMs: e.DELIVERY_RETRY_SCHEDULE,
       timeoutMs: e.DELIVERY_TIMEOUT_MS,

@@ -7,6 +7,10 @@ describe('isDatabaseUnavailable', () => {
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
     ],
     ['a server shutting down (57P01)', Object.assign(new Error('terminating connection'), { code: '57P01' })],
+    [
+      'a statement the statement timeout cancelled (57014)',
+      Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+    ],
     ['a connection exception (08006)', Object.assign(new Error('connection failure'), { code: '08006' })],
     ['too many connections (53300)', Object.assign(new Error('sorry, too many clients'), { code: '53300' })],
     ['a pool that timed out', new Error('timeout exceeded when trying to connect')],

@@ -10,11 +10,17 @@ const NETWORK_CODES = new Set([
 
 /**
  * SQLSTATEs that say the server cannot take work now, not that the statement is wrong: class 08 (connection
- * exception), 57P01–57P03 (shutting down, crashed, starting up), 53300 (too many connections).
+ * exception), 57P01–57P03 (shutting down, crashed, starting up), 53300 (too many connections), 57014 (the
+ * statement timeout cancelled it: the server is overloaded or a lock is held).
  */
 function isUnavailableSqlState(code: string): boolean {
   return (
-    code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300'
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '53300' ||
+    code === '57014'
   );
 }
 
@@ -36,11 +42,13 @@ const UNAVAILABLE_MESSAGES = [
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     if (typeof current !== 'object') return false;
-    const { code, message, cause, originalCode } = current as {
+    const { code, message, cause, originalCode, meta } = current as {
       code?: unknown;
       message?: unknown;
       cause?: unknown;
       originalCode?: unknown;
+      /** Prisma's raw queries (P2010) carry the driver's error here rather than as `cause`. */
+      meta?: { driverAdapterError?: unknown };
     };
     for (const candidate of [code, originalCode]) {
       if (typeof candidate !== 'string') continue;
@@ -51,7 +59,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) {
       return true;
     }
-    current = cause;
+    current = cause ?? meta?.driverAdapterError;
   }
   return false;
 }

@@ -24,3 +24,4 @@ export * from './dead-letter.repository';
 export * from './delivery-stats.repository';
 export * from './message-search.repository';
 export * from './ordering-locks';
+export * from './pool-timeouts';

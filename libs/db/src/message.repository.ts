@@ -64,6 +64,13 @@ export interface MessageListFilter {
   after?: Date;
 }
 
+/**
+ * The payload bytes one page of messages may carry. A page that would hold more ends early (at least one
+ * message, `done: false`, the iterator at its last message): 250 payloads of 1 MiB in one response would
+ * let a few concurrent lists exhaust the API's memory. Small payloads still fill a page of 250.
+ */
+export const LIST_CONTENT_BYTES = 4 * 1024 * 1024;
+
 interface IngestRow {
   id: string;
   /** A stored message, or a delivery stored waiting behind an earlier one of its ordering key. */
@@ -302,12 +309,17 @@ export class MessageRepository {
     return new Map(keys.map((key) => [key, expunged.has(key) ? 'expunged' : 'not-found']));
   }
 
-  /** Newest first by default, as Svix lists messages. */
+  /**
+   * Newest first by default, as Svix lists messages. Payloads are read only when `withContent`, and then at
+   * most LIST_CONTENT_BYTES of them per page (their sizes are read first, the payloads only for the rows kept);
+   * without content the payload is `{}`.
+   */
   async list(
     tenantId: string,
     applicationId: string,
     query: PageQuery,
     filter: MessageListFilter,
+    withContent = true,
   ): Promise<Page<MessageRecord>> {
     const window = pageWindow({ ...query, order: query.order ?? 'descending' });
     const rows = await this.prisma.message.findMany({
@@ -329,8 +341,42 @@ export class MessageRepository {
       },
       orderBy: { id: window.order },
       take: window.take,
-      select: SELECT,
+      select: { ...SELECT, payload: false },
     });
-    return toPage(rows, query, window);
+    if (!withContent)
+      return toPage(
+        rows.map((r) => ({ ...r, payload: EXPUNGED_PAYLOAD })),
+        query,
+        window,
+      );
+    const fits = await this.rowsWithinContentBudget(
+      tenantId,
+      rows.slice(0, query.limit).map((r) => r.id),
+    );
+    const limit = Math.min(query.limit, fits);
+    const kept = rows.slice(0, limit + 1);
+    const payloads = await this.prisma.message.findMany({
+      where: { tenantId, id: { in: kept.slice(0, limit).map((r) => r.id) } },
+      select: { id: true, payload: true },
+    });
+    const byId = new Map(payloads.map((p) => [p.id, p.payload]));
+    const withPayloads = kept.map((r) => ({ ...r, payload: byId.get(r.id) ?? EXPUNGED_PAYLOAD }));
+    return toPage(withPayloads, { ...query, limit }, window);
+  }
+
+  /** How many of these messages, in order, fit in LIST_CONTENT_BYTES (always at least one). */
+  private async rowsWithinContentBudget(tenantId: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const sizes = await this.sql.query<{ id: string; bytes: number }>(
+      'SELECT id, octet_length(payload)::int AS bytes FROM messages WHERE tenant_id = $1 AND id = ANY($2::text[])',
+      [tenantId, ids],
+    );
+    const bytesOf = new Map(sizes.map((row) => [row.id, row.bytes]));
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) {
+      total += bytesOf.get(ids[i]!) ?? 0;
+      if (total > LIST_CONTENT_BYTES) return Math.max(i, 1);
+    }
+    return ids.length;
   }
 }

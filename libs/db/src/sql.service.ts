@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolClient, QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { poolTimeouts } from './pool-timeouts';
 
 /** Runs statements inside one transaction (see `SqlService.transaction`). */
 export interface SqlTransaction {
@@ -22,8 +23,7 @@ export class SqlService implements OnApplicationShutdown {
     this.pool = new Pool({
       connectionString: config.databaseUrl,
       max: 10,
-      // PostgreSQL down or unreachable must fail a request fast (503), not hold it until the client gives up.
-      connectionTimeoutMillis: 3_000,
+      ...poolTimeouts(config),
     });
     // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);

@@ -24,6 +24,8 @@ export interface TenantSettings {
   retentionDays: number;
   /** Every new endpoint must pass ownership verification before it receives events (docs/verification.md). */
   requireEndpointVerification: boolean;
+  /** API requests per second this tenant may make (its own limit); null: the server's RATE_LIMIT_PER_SECOND. */
+  rateLimitPerSecond: number | null;
 }
 
 /** Retention when a tenant sets none (SPEC: 30 days). */
@@ -33,6 +35,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   rejectUnknownEventTypes: false,
   retentionDays: DEFAULT_RETENTION_DAYS,
   requireEndpointVerification: false,
+  rateLimitPerSecond: null,
 };
 
 function readSettings(value: unknown): TenantSettings {
@@ -48,6 +51,10 @@ function readSettings(value: unknown): TenantSettings {
       typeof stored.requireEndpointVerification === 'boolean'
         ? stored.requireEndpointVerification
         : DEFAULT_TENANT_SETTINGS.requireEndpointVerification,
+    rateLimitPerSecond:
+      typeof stored.rateLimitPerSecond === 'number' && stored.rateLimitPerSecond > 0
+        ? stored.rateLimitPerSecond
+        : DEFAULT_TENANT_SETTINGS.rateLimitPerSecond,
   };
 }
 

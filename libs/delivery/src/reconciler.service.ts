@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { AdvisoryLocks, DeliveryRepository, DueCursor } from '@app/db';
+import { AdvisoryLocks, DeliveryRepository, DueCursor, IdempotencyRepository } from '@app/db';
 import { JobProducer } from '@app/queue';
 import { Metrics } from './metrics';
 import { OutboxService } from './outbox.service';
@@ -16,7 +16,12 @@ export interface ReconcileReport {
   outbox: number;
   /** False when another worker held the lock for this tick's delivery scan. */
   scanned: boolean;
+  /** Expired `Idempotency-Key` entries deleted. */
+  idempotencyKeysPurged: number;
 }
+
+/** Expired idempotency entries deleted per tick at most (one statement each PAGE). */
+const IDEMPOTENCY_PURGE_PER_TICK = 5 * PAGE;
 
 /**
  * Nothing is lost between PostgreSQL and Redis. PostgreSQL is the source of truth and this loop reads it,
@@ -28,7 +33,9 @@ export interface ReconcileReport {
  * - queues again the deliveries whose worker died mid-attempt (lease expired);
  * - moves on ordering lines whose head ended without releasing the next one (an expunge), never queueing a
  *   delivery that waits behind a live head (waiting deliveries have no due time, so the walk above skips them);
- * - carries out the outbox: operational webhooks and tenant purges.
+ * - carries out the outbox: operational webhooks and tenant purges;
+ * - deletes expired `Idempotency-Key` entries (a bounded number per tick), so the table holds about one day
+ *   of keys, not every key ever sent.
  * A delivery's job id carries its fence, so queueing one that is still queued is harmless, and one that was
  * claimed meanwhile has a new fence and is not queued twice.
  */
@@ -43,13 +50,25 @@ export class ReconcilerService {
     private readonly locks: AdvisoryLocks,
     private readonly outbox: OutboxService,
     private readonly metrics: Metrics,
+    private readonly idempotencyKeys: IdempotencyRepository,
   ) {}
 
   async tick(): Promise<ReconcileReport> {
     const requeued = await this.locks.exclusively('hookrelay:reconciler', () => this.requeue());
     if (requeued) this.metrics.reconcilerRequeued.inc(requeued);
     const outbox = await this.outbox.drain();
-    return { requeued: requeued ?? 0, outbox, scanned: requeued !== undefined };
+    const idempotencyKeysPurged = await this.purgeIdempotencyKeys();
+    return { requeued: requeued ?? 0, outbox, scanned: requeued !== undefined, idempotencyKeysPurged };
+  }
+
+  private async purgeIdempotencyKeys(): Promise<number> {
+    let purged = 0;
+    while (purged < IDEMPOTENCY_PURGE_PER_TICK) {
+      const deleted = await this.idempotencyKeys.deleteExpired(PAGE);
+      purged += deleted;
+      if (deleted < PAGE) break;
+    }
+    return purged;
   }
 
   private async requeue(): Promise<number> {

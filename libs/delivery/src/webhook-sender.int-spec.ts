@@ -1,5 +1,5 @@
 import { StubDnsServer, testConfig, TestReceiver } from '@app/testing';
-import { WebhookSender } from './webhook-sender';
+import { UNREACHABLE_DESTINATION_MESSAGE, WebhookSender } from './webhook-sender';
 
 /** The outbound client against real local HTTP servers. */
 describe('WebhookSender', () => {
@@ -90,14 +90,23 @@ describe('WebhookSender', () => {
     it.each([
       ['a private address', 'internal.test', '10.0.0.5'],
       ['an allowed and a private address', 'mixed.test', '10.0.0.5'],
-    ])('refuses a name that resolves to %s, before connecting', async (_, name, address) => {
+    ])('refuses a name that resolves to %s, before connecting, naming neither', async (_, name, address) => {
       const before = receiver.received.length;
       const client = dnsSender();
       const res = await client.send({ url: named(name), headers: {}, body: '{}' });
       await client.onModuleDestroy();
       expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
-      expect(res.body).toContain(`${name} resolves to ${address}`);
+      expect(res.body).toBe(UNREACHABLE_DESTINATION_MESSAGE);
+      expect(res.body).not.toContain(address);
+      expect(res.body).not.toContain(name);
       expect(receiver.received.length).toBe(before);
+    });
+
+    it('answers a name that does not exist with the same sentence as a refused one', async () => {
+      const client = dnsSender();
+      const res = await client.send({ url: named('no-such-name.test'), headers: {}, body: '{}' });
+      await client.onModuleDestroy();
+      expect(res).toMatchObject({ statusCode: 0, errorKind: 'dns', body: UNREACHABLE_DESTINATION_MESSAGE });
     });
 
     it('refuses a name whose only address is IPv6 loopback when loopback is not allowlisted', async () => {
@@ -113,8 +122,7 @@ describe('WebhookSender', () => {
         const client = dnsSender({ DELIVERY_DNS_TIMEOUT_MS: '300' });
         const res = await client.send({ url: named('loop.test'), headers: {}, body: '{}' });
         await client.onModuleDestroy();
-        expect(res).toMatchObject({ statusCode: 0, errorKind: 'dns' });
-        expect(res.body).toContain('timed out after 300 ms');
+        expect(res).toMatchObject({ statusCode: 0, errorKind: 'dns', body: UNREACHABLE_DESTINATION_MESSAGE });
       } finally {
         dns.silent = false;
       }

@@ -1,10 +1,17 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { isIP } from 'node:net';
 import { Agent, errors, request } from 'undici';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { Cidr, isAddressAllowed, parseCidrList } from '@app/domain';
+import { Cidr, isAddressAllowed, judgeDestination, parseCidrList } from '@app/domain';
 import { DnsResolver } from './dns-resolver';
+
+/**
+ * What a tenant reads when its endpoint's host is refused, does not resolve, or its DNS fails: one sentence for
+ * all three, naming no address, so an endpoint URL cannot be used to map internal names (`http://postgres/`
+ * refused vs `http://nosuchhost/` unknown) or read internal addresses back. The details go to the logs.
+ */
+export const UNREACHABLE_DESTINATION_MESSAGE =
+  "Refused to connect: the endpoint's host did not resolve to an address webhooks may be sent to.";
 
 /** Kept of a response body: enough to debug a receiver, bounded so a huge reply costs nothing. */
 export const RESPONSE_BODY_LIMIT = 4 * 1024;
@@ -50,6 +57,12 @@ class DeadlineError extends Error {
 
 class BlockedAddressError extends Error {
   readonly code = 'EBLOCKEDADDRESS';
+  constructor(
+    readonly hostname: string,
+    readonly address: string,
+  ) {
+    super(UNREACHABLE_DESTINATION_MESSAGE);
+  }
 }
 
 /**
@@ -62,6 +75,7 @@ class BlockedAddressError extends Error {
  */
 @Injectable()
 export class WebhookSender implements OnModuleDestroy {
+  private readonly logger = new Logger(WebhookSender.name);
   private readonly allowed: Cidr[];
   private readonly timeoutMs: number;
   private readonly agent: Agent;
@@ -104,10 +118,19 @@ export class WebhookSender implements OnModuleDestroy {
         errorKind: 'invalid_url',
       };
     }
-    // Node skips the lookup hook for IP literals, so they are checked here.
-    const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) && !isAddressAllowed(literal, this.allowed)) {
-      return { statusCode: 0, body: blockedMessage(literal), durationMs: 0, errorKind: 'blocked_address' };
+    // Node skips the lookup hook for IP literals, so they are judged here, as the API judged them at write time.
+    const verdict = judgeDestination(url, this.allowed);
+    if (!verdict.allowed) {
+      this.logger.warn(
+        { host: url.hostname, address: verdict.address, kind: verdict.kind },
+        'destination refused',
+      );
+      return {
+        statusCode: 0,
+        body: UNREACHABLE_DESTINATION_MESSAGE,
+        durationMs: 0,
+        errorKind: 'blocked_address',
+      };
     }
     // The deadline over the whole exchange, body included (undici's own timeouts are per phase, and a
     // receiver dripping its body could stretch them). A plain timer: AbortSignal.timeout() costs ~18 µs per
@@ -131,7 +154,11 @@ export class WebhookSender implements OnModuleDestroy {
         retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
       };
     } catch (error) {
-      return { statusCode: 0, durationMs: elapsed(), ...describeFailure(error) };
+      const failure = describeFailure(error);
+      if (failure.errorKind === 'blocked_address' || failure.errorKind === 'dns') {
+        this.logger.warn({ host: url.hostname, err: failure.detail }, 'destination unreachable');
+      }
+      return { statusCode: 0, durationMs: elapsed(), body: failure.body, errorKind: failure.errorKind };
     } finally {
       clearTimeout(timer);
     }
@@ -146,7 +173,7 @@ export class WebhookSender implements OnModuleDestroy {
       (addresses) => {
         // Every address is checked, not only the one dialled: a name must not mix public and private ones.
         const blocked = addresses.find((a) => !isAddressAllowed(a.address, this.allowed));
-        if (blocked) return callback(new BlockedAddressError(blockedMessage(blocked.address, hostname)), '');
+        if (blocked) return callback(new BlockedAddressError(hostname, blocked.address), '');
         if (options.all) return callback(null, addresses);
         callback(null, addresses[0]!.address, addresses[0]!.family);
       },
@@ -158,11 +185,6 @@ export class WebhookSender implements OnModuleDestroy {
 /** `dns.lookup`'s family option, which may also be spelled 'IPv4'/'IPv6'. */
 function lookupFamily(family: LookupOptions['family']): 0 | 4 | 6 {
   return family === 4 || family === 'IPv4' ? 4 : family === 6 || family === 'IPv6' ? 6 : 0;
-}
-
-function blockedMessage(address: string, hostname?: string): string {
-  const name = hostname ? `${hostname} resolves to ${address}` : address;
-  return `Refused to connect: ${name} is a private, loopback, link-local or reserved address.`;
 }
 
 async function readLimited(
@@ -190,11 +212,16 @@ export function storableText(bytes: Buffer): string {
   return bytes.toString('utf8').replaceAll('\u0000', '\uFFFD');
 }
 
-function describeFailure(error: unknown): { body: string; errorKind: SendErrorKind } {
+function describeFailure(error: unknown): { body: string; errorKind: SendErrorKind; detail?: string } {
   const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const cause = err.cause ?? err;
-  if (cause instanceof BlockedAddressError || err instanceof BlockedAddressError) {
-    return { body: (cause as Error).message, errorKind: 'blocked_address' };
+  const blocked = [cause, err].find((e): e is BlockedAddressError => e instanceof BlockedAddressError);
+  if (blocked) {
+    return {
+      body: UNREACHABLE_DESTINATION_MESSAGE,
+      errorKind: 'blocked_address',
+      detail: `${blocked.hostname} resolves to ${blocked.address}`,
+    };
   }
   if (
     err.name === 'TimeoutError' ||
@@ -215,7 +242,7 @@ function describeFailure(error: unknown): { body: string; errorKind: SendErrorKi
     return { body: 'The endpoint answered with a malformed HTTP response.', errorKind: 'invalid_response' };
   }
   if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN') {
-    return { body: `DNS lookup failed: ${cause.message}`, errorKind: 'dns' };
+    return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'dns', detail: cause.message };
   }
   if (typeof cause.code === 'string' && (cause.code.startsWith('ERR_TLS') || cause.code.includes('CERT'))) {
     return { body: `TLS error: ${cause.message}`, errorKind: 'tls' };

@@ -35,6 +35,17 @@ describe('attemptOutcome', () => {
     });
   });
 
+  it('a destination the SSRF guard refused fails at once, other transport errors are retried', () => {
+    expect(attemptOutcome({ statusCode: 0, errorKind: 'blocked_address' }, schedule, 0, at)).toEqual({
+      success: false,
+      gone: false,
+      next: { status: 'fail' },
+    });
+    expect(attemptOutcome({ statusCode: 0, errorKind: 'dns' }, schedule, 0, at, () => 0).next.status).toBe(
+      'pending',
+    );
+  });
+
   it('honours Retry-After on 429 and 503 only, within [step, 2 × step]', () => {
     const later = (statusCode: number) => {
       const next = attemptOutcome({ statusCode, retryAfter: '3600' }, schedule, 0, at, () => 0).next;

@@ -24,6 +24,8 @@ export interface AttemptResult {
   /** 0 when no HTTP response arrived. */
   statusCode: number;
   retryAfter?: string;
+  /** Why no response arrived; `blocked_address` (the SSRF guard refused the destination) is terminal. */
+  errorKind?: string;
 }
 
 export interface AttemptOutcome {
@@ -34,7 +36,8 @@ export interface AttemptOutcome {
 }
 
 /**
- * Success is any 2xx. A 410 ends the delivery and disables the endpoint. Anything else is retried along the
+ * Success is any 2xx. A 410 ends the delivery and disables the endpoint. A destination the SSRF guard refused
+ * ends the delivery at once (it would be refused again). Anything else is retried along the
  * schedule (429/503 honour `Retry-After` within its clamp) until the schedule is exhausted: then the delivery
  * fails, which is its dead letter.
  */
@@ -50,6 +53,8 @@ export function attemptOutcome(
   const gone = result.statusCode === 410;
   if (success) return { success, gone, next: { status: 'success' } };
   if (gone) return { success, gone, next: { status: 'fail' } };
+  // A refused destination stays refused: retrying it would only probe the guard on a schedule.
+  if (result.errorKind === 'blocked_address') return { success, gone, next: { status: 'fail' } };
   const honoursRetryAfter = result.statusCode === 429 || result.statusCode === 503;
   const delay = nextAttemptDelay({
     schedule,

@@ -62,3 +62,13 @@ export function idTime(id: string): number {
 export function idFloor(kind: IdKind, ms: number): string {
   return `${ID_PREFIXES[kind]}_${encodeTime(ms, 10)}${'0'.repeat(16)}`;
 }
+
+/**
+ * Uids starting with `__` belong to Hookrelay (the hidden operational-webhooks application is
+ * `__operational_webhooks__`): a tenant's uid there could collide with one it creates itself.
+ */
+export function isReservedUid(uid: string): boolean {
+  return uid.startsWith('__');
+}
+
+export const RESERVED_UID_MESSAGE = 'uids starting with "__" are reserved for Hookrelay';

@@ -9,6 +9,7 @@ export * from './retry-schedule';
 export * from './event-matching';
 export * from './ssrf';
 export * from './json-member';
+export * from './json-depth';
 export * from './delivery-outcome';
 export * from './portal-access';
 export * from './flow-control';

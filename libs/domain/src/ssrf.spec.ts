@@ -1,4 +1,10 @@
-import { classifyAddress, isAddressAllowed, parseCidrList, type AddressClass } from './ssrf';
+import {
+  classifyAddress,
+  isAddressAllowed,
+  judgeDestination,
+  parseCidrList,
+  type AddressClass,
+} from './ssrf';
 
 const TABLE: [string, AddressClass][] = [
   // Public control cases.
@@ -243,5 +249,48 @@ describe('parseCidrList', () => {
     if (parsed.ok) return;
     expect(parsed.item).toBe(item);
     expect(parsed.reason).toContain(reason);
+  });
+
+  describe('judgeDestination (the endpoint URL check, at write time and at send time)', () => {
+    const judge = (url: string, allowed: string[] = []) => judgeDestination(new URL(url), allowed).allowed;
+
+    it.each([
+      'http://0x7f000001/',
+      'http://2130706433/',
+      'http://0177.0.0.1/',
+      'http://127.1/',
+      'http://%31%32%37.0.0.1/',
+      'http://[::ffff:7f00:1]/',
+      'http://localhost/',
+      'http://LOCALHOST./',
+      'http://a.b.localhost/',
+      'http://metadata.google.internal/',
+      'http://0/',
+      'http://[::]/',
+    ])('refuses %s', (url) => expect(judge(url)).toBe(false));
+
+    it.each([
+      'https://example.com/',
+      'http://1.1.1.1/',
+      'http://[2606:4700:4700::1111]/',
+      'http://internal/',
+    ])('lets %s through (names are checked when connecting)', (url) => expect(judge(url)).toBe(true));
+
+    it('honours DELIVERY_ALLOWED_CIDRS, but never for metadata addresses', () => {
+      expect(judge('http://127.0.0.1:8080/', ['127.0.0.0/8'])).toBe(true);
+      expect(judge('http://localhost:8080/', ['127.0.0.0/8', '::1/128'])).toBe(true);
+      expect(judge('http://localhost:8080/', ['127.0.0.0/8'])).toBe(false);
+      expect(judge('http://169.254.169.254/', ['169.254.0.0/16'])).toBe(false);
+      expect(judge('http://metadata.google.internal/', ['169.254.0.0/16'])).toBe(false);
+      expect(judge('http://169.254.1.1/', ['169.254.0.0/16'])).toBe(true);
+    });
+
+    it('says which address and class were refused, for the logs', () => {
+      expect(judgeDestination(new URL('http://0xA9FEA9FE/'))).toEqual({
+        allowed: false,
+        address: '169.254.169.254',
+        kind: 'metadata',
+      });
+    });
   });
 });

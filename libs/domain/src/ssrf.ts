@@ -203,3 +203,49 @@ function isMetadata(address: Address): boolean {
 function embeddedIpv4(high: number, low: number): ipaddr.IPv4 {
   return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
 }
+
+/** A URL's destination as far as it can be judged without DNS. */
+export type DestinationVerdict =
+  | { allowed: true }
+  | {
+      allowed: false;
+      /** The address refused, for logs only: never shown to tenants. */ address: string;
+      kind: AddressClass;
+    };
+
+/**
+ * Names that always mean an address, without asking DNS: `localhost` and `*.localhost` (RFC 6761, which the
+ * delivery resolver answers as loopback itself) and the metadata name every GCP instance resolves.
+ */
+const NAMED_ADDRESSES: readonly [(host: string) => boolean, readonly string[]][] = [
+  [(host) => host === 'localhost' || host.endsWith('.localhost'), ['127.0.0.1', '::1']],
+  [(host) => host === 'metadata.google.internal', ['169.254.169.254']],
+];
+
+/**
+ * The one judgement of a webhook URL's host, used when an endpoint is written (422 `url_destination_blocked`)
+ * and again when it is sent to (a blocked attempt). The host is the WHATWG URL parser's, the parser the HTTP
+ * client uses, which has already turned every IPv4 spelling (`0x7f000001`, `2130706433`, `0177.0.0.1`,
+ * `127.1`, `%31%32%37.0.0.1`, full-width digits) into its dotted quad and every IPv6 literal into its
+ * compressed form, so what is judged here is what would be dialled. Other names pass: what they resolve to is
+ * checked when the connection is made, every time.
+ */
+export function judgeDestination(
+  url: URL,
+  allowedCidrs: readonly (string | Cidr)[] = [],
+): DestinationVerdict {
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
+  const literal = parseAddress(host);
+  const addresses = literal
+    ? [host]
+    : (NAMED_ADDRESSES.find(([matches]) => matches(host))?.[1] ?? (host.includes(':') ? [host] : []));
+  for (const address of addresses) {
+    if (!isAddressAllowed(address, allowedCidrs)) {
+      return { allowed: false, address, kind: classifyAddress(address) };
+    }
+  }
+  return { allowed: true };
+}

@@ -3,3 +3,4 @@ export * from './redis-connection';
 export * from './bull-connection';
 export * from './job.producer';
 export * from './queue.module';
+export * from './rate-limiter';

@@ -92,16 +92,19 @@ describe('@hookrelay/sdk client', () => {
       rejectUnknownEventTypes: true,
       retentionDays: 30,
       requireEndpointVerification: false,
+      rateLimitPerSecond: null,
     });
     expect(await admin.tenants.updateSettings(tenant.id, { retentionDays: 90 })).toEqual({
       rejectUnknownEventTypes: true,
       retentionDays: 90,
       requireEndpointVerification: false,
+      rateLimitPerSecond: null,
     });
     expect(await admin.tenants.settings(tenant.id)).toEqual({
       rejectUnknownEventTypes: true,
       retentionDays: 90,
       requireEndpointVerification: false,
+      rateLimitPerSecond: null,
     });
     const key = await admin.apiKeys.create(tenant.id, { name: 'ci' });
     expect(key.key.startsWith(key.prefix)).toBe(true);

@@ -80,11 +80,14 @@ export interface TenantSettings {
   /** Days messages, deliveries and attempts are kept before the retention job deletes them (default 30). */
   retentionDays: number;
   requireEndpointVerification: boolean;
+  /** API requests per second for this tenant; null: the server's RATE_LIMIT_PER_SECOND. */
+  rateLimitPerSecond: number | null;
 }
 export const TENANT_SETTINGS_FIELDS = [
   'rejectUnknownEventTypes',
   'retentionDays',
   'requireEndpointVerification',
+  'rateLimitPerSecond',
 ] as const satisfies readonly (keyof TenantSettings)[];
 
 export interface ApiKey {

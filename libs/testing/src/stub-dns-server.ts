@@ -34,6 +34,11 @@ export class StubDnsServer {
     return `127.0.0.1:${this.socket.address().port}`;
   }
 
+  /** Answers `name` from now on with these records (a DNS rebinding, when the answer changes to a private one). */
+  set(name: string, records: StubRecords): void {
+    this.records[name.toLowerCase()] = records;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }

@@ -21,6 +21,9 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8,::1/128',
     RECONCILER_INTERVAL: '200ms',
     RECONCILER_GRACE: '300ms',
+    // Request limits are off unless a test is about them (test/security/rate-limits.e2e-spec.ts).
+    RATE_LIMIT_PER_SECOND: '0',
+    AUTH_FAILURES_PER_MINUTE: '0',
     ...overrides,
   });
 }

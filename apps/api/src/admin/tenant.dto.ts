@@ -29,6 +29,13 @@ const settings = z.object({
   requireEndpointVerification: z
     .boolean()
     .describe('Every new endpoint must pass ownership verification before it receives events.'),
+  rateLimitPerSecond: z
+    .number({ error: 'rateLimitPerSecond must be a number of requests per second, or null' })
+    .int('rateLimitPerSecond must be a whole number')
+    .min(1, 'rateLimitPerSecond must be at least 1')
+    .max(1_000_000, 'rateLimitPerSecond must be at most 1000000')
+    .nullable()
+    .describe("API requests per second for this tenant; null: the server's RATE_LIMIT_PER_SECOND."),
 });
 
 export class TenantSettingsPatchDto extends createZodDto(settings.partial().strict()) {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApplicationData, ApplicationRecord, ApplicationRepository, mapPage, Page, PageQuery } from '@app/db';
+import { isReservedUid, RESERVED_UID_MESSAGE, ValidationError } from '@app/domain';
 import type { ApplicationInDto, ApplicationPatchDto } from './application.dto';
 
 export type ApplicationOut = ApplicationRecord & { rateLimit: number | null };
@@ -39,6 +40,9 @@ export class ApplicationsService {
     const existing = await this.applications.findOptional(tenantId, idOrUid);
     if (!existing) {
       const uid = input.uid ?? (idOrUid.startsWith('app_') ? null : idOrUid);
+      if (uid !== null && isReservedUid(uid)) {
+        throw ValidationError.field(['path', 'app_id'], RESERVED_UID_MESSAGE, 'reserved_uid');
+      }
       const data = { ...toData(input), name: input.name, uid };
       return { created: true, application: toOut(await this.applications.create(tenantId, data)) };
     }

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { ApplicationRepository } from '@app/db';
 import { DomainError, hasCapability, PortalCapability } from '@app/domain';
@@ -7,6 +8,7 @@ import { AdminToken } from './admin-token';
 import { AUDIENCE, Audience, AuthenticatedRequest, PORTAL_CAPABILITY } from './auth.decorators';
 import { PortalSession, PortalTokenService } from './portal-token.service';
 import { bearerToken, TenantKeys } from './tenant-keys.service';
+import { RequestLimits } from './request-limits.service';
 
 /**
  * Global guard: resolves who is calling from the bearer token and checks it against the route's audience
@@ -21,6 +23,7 @@ export class AuthGuard implements CanActivate {
     private readonly tenantKeys: TenantKeys,
     private readonly applications: ApplicationRepository,
     private readonly portalTokens: PortalTokenService,
+    private readonly limits: RequestLimits,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.adminToken = new AdminToken(config.adminToken);
@@ -31,6 +34,25 @@ export class AuthGuard implements CanActivate {
     const audience = this.reflector.getAllAndOverride<Audience | undefined>(AUDIENCE, targets);
     if (audience === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    // A source that keeps sending bad credentials is refused before its next token is looked at.
+    await this.limits.assertSourceAllowed(request.ip, reply);
+    try {
+      await this.authenticate(audience, request, targets);
+    } catch (error) {
+      if (error instanceof DomainError && error.status === 401)
+        await this.limits.recordAuthFailure(request.ip);
+      throw error;
+    }
+    if (request.tenantId) await this.limits.admitTenant(request.tenantId, reply);
+    return true;
+  }
+
+  private async authenticate(
+    audience: Audience | undefined,
+    request: AuthenticatedRequest,
+    targets: Parameters<Reflector['getAllAndOverride']>[1],
+  ): Promise<true> {
     const token = bearerToken(request.headers.authorization);
     if (audience === 'admin') {
       if (this.adminToken.matches(token)) return true;

@@ -75,4 +75,16 @@ describe('the API without PostgreSQL', () => {
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({ status: 'unavailable', database: 'error', redis: 'ok' });
   });
+
+  it('tells the operator why, behind the admin token only', async () => {
+    expect((await api.anonymous.get('/admin/v1/health')).status).toBe(401);
+    const details = await api.admin.get('/admin/v1/health');
+    expect(details.status).toBe(200);
+    expect(details.body).toMatchObject({
+      status: 'unavailable',
+      database: { status: 'error', durationMs: expect.any(Number), error: expect.any(String) },
+      redis: { status: 'ok', durationMs: expect.any(Number) },
+    });
+    expect(details.body.database.error.length).toBeGreaterThan(0);
+  });
 });

@@ -35,13 +35,40 @@ export class IdempotencyConflictError extends ValidationError {
 }
 
 interface RawBodyRequest extends AuthenticatedRequest {
-  /** Set by Nest for JSON bodies because the app is created with `rawBody: true`. */
+  /** Set for JSON bodies by the API's body parser (see json-body.ts). */
   rawBody?: Buffer;
+}
+
+/**
+ * The stored copy of a response leaves out a `payload` that repeats the request's own (a message create
+ * answers with the payload it was sent): it is stored as null and put back from the replayed request, whose
+ * body bytes are the first request's (the hash says so). So the table never holds a copy of the payload,
+ * which stays only in `messages`, where expunge and retention reach it. No response of the API has a null
+ * `payload` of its own.
+ */
+function withoutEchoedPayload(value: unknown, requestBody: unknown): unknown {
+  const echoed = payloadOf(value);
+  const sent = payloadOf(requestBody);
+  if (echoed === undefined || sent === undefined || JSON.stringify(echoed) !== JSON.stringify(sent))
+    return value;
+  return { ...(value as object), payload: null };
+}
+
+function withEchoedPayload(value: unknown, requestBody: unknown): unknown {
+  const sent = payloadOf(requestBody);
+  if (sent === undefined || typeof value !== 'object' || value === null) return value;
+  return (value as { payload?: unknown }).payload === null ? { ...value, payload: sent } : value;
+}
+
+function payloadOf(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('payload' in value)) return undefined;
+  return value.payload === null ? undefined : value.payload;
 }
 
 /**
  * `Idempotency-Key` on every tenant POST: the first 2xx response (status and JSON body) is replayed for
  * 24 h to a request with the same key, method, URL and body bytes, with `idempotent-replayed: true`.
+ * Expired entries are deleted by the workers' reconciler; an echoed payload is not stored (see above).
  *
  * The key is reserved with one INSERT before the handler runs (the primary key settles races: the loser
  * gets 409 `idempotency_in_flight`) and the response stored with one UPDATE after it. A failed request
@@ -80,9 +107,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     return from(this.keys.claim(tenantId, key, fingerprint, IDEMPOTENCY_LEASE_MS)).pipe(
       switchMap((claim) => {
-        if (claim.outcome === 'reserved')
-          return from(this.run(next, reply, tenantId, key, claim.reservedAt, request.id));
-        return of(replay(reply, fingerprint, claim.request, claim.response));
+        if (claim.outcome === 'reserved') {
+          return from(this.run(next, reply, tenantId, key, claim.reservedAt, request.body, request.id));
+        }
+        return of(withEchoedPayload(replay(reply, fingerprint, claim.request, claim.response), request.body));
       }),
     );
   }
@@ -93,6 +121,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     tenantId: string,
     key: string,
     reservedAt: Date,
+    requestBody: unknown,
     reqId: unknown,
   ): Promise<unknown> {
     let value: unknown;
@@ -109,10 +138,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
       await this.release(tenantId, key, reservedAt, reqId);
       return value;
     }
-    const response: StoredResponse = { status, body: value === undefined ? null : JSON.stringify(value) };
+    const stored = withoutEchoedPayload(value, requestBody);
+    const response: StoredResponse = { status, body: stored === undefined ? null : JSON.stringify(stored) };
     try {
-      const stored = await this.keys.complete(tenantId, key, reservedAt, response, IDEMPOTENCY_TTL_MS);
-      if (!stored) {
+      const kept = await this.keys.complete(tenantId, key, reservedAt, response, IDEMPOTENCY_TTL_MS);
+      if (!kept) {
         this.logger.warn({ key, reqId }, 'idempotency reservation expired before the response was stored');
       }
     } catch (error) {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { isReservedUid, RESERVED_UID_MESSAGE } from '@app/domain';
 
 /** Field rules shared by the Svix-compatible resources, with the limits Svix documents. */
 export const uidSchema = z
   .string()
   .min(1, 'uid must not be empty')
   .max(256, 'uid must be at most 256 characters')
-  .regex(/^[a-zA-Z0-9\-_.]+$/, 'uid may contain only letters, digits, "-", "_" and "."');
+  .regex(/^[a-zA-Z0-9\-_.]+$/, 'uid may contain only letters, digits, "-", "_" and "."')
+  .refine((uid) => !isReservedUid(uid), { message: RESERVED_UID_MESSAGE, params: { type: 'reserved_uid' } });
 
 export const metadataSchema = z
   .record(z.string().max(256, 'metadata keys must be at most 256 characters'), z.string().max(4096))

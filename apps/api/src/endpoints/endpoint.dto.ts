@@ -9,6 +9,9 @@ import { eventTypeNameSchema } from '../event-types/event-type.dto';
 
 /** Svix's OpenAPI bound for endpoint URLs. */
 const MAX_URL_LENGTH = 65_536;
+/** Bounds Svix leaves open: generous for people, small enough that no one row or request is costly. */
+export const MAX_DESCRIPTION_LENGTH = 4096;
+export const MAX_FILTER_TYPES = 1000;
 
 const urlSchema = z
   .string({ error: 'url must be a string' })
@@ -41,6 +44,7 @@ const filterTypesSchema = (field: FilterField) =>
   z
     .array(eventTypeNameSchema)
     .min(1, `${field} must not be empty: send null to receive every event type`)
+    .max(MAX_FILTER_TYPES, `${field} may have at most ${MAX_FILTER_TYPES} items`)
     .describe(
       field === 'eventTypes'
         ? 'Event types the endpoint receives (svix 2.x name); null or absent: every event type.'
@@ -215,7 +219,10 @@ const versionSchema = z
 /** What ordinary and operational endpoints share; PUT replaces these. */
 export const endpointCommonFields = {
   url: urlSchema,
-  description: z.string().optional(),
+  description: z
+    .string()
+    .max(MAX_DESCRIPTION_LENGTH, `description must be at most ${MAX_DESCRIPTION_LENGTH} characters`)
+    .optional(),
   disabled: z.boolean().optional(),
   ...filterFields,
   metadata: metadataSchema.optional(),
@@ -304,7 +311,14 @@ export class EndpointHeadersPatchInDto extends createZodDto(
   z.strictObject({
     /** A null value removes the header (Svix server); `deleteHeaders` does the same (newer Svix SDKs). */
     headers: z.record(z.string(), z.string().nullable()).superRefine(checkHeaders).default({}),
-    deleteHeaders: z.array(z.string()).optional(),
+    deleteHeaders: z
+      .array(
+        z
+          .string()
+          .max(MAX_HEADER_NAME_LENGTH, `header names must be at most ${MAX_HEADER_NAME_LENGTH} characters`),
+      )
+      .max(MAX_CUSTOM_HEADERS, `deleteHeaders may have at most ${MAX_CUSTOM_HEADERS} items`)
+      .optional(),
   }),
 ) {}
 

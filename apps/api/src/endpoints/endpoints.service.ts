@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   ApplicationRepository,
   EndpointData,
@@ -16,8 +17,11 @@ import {
   generateEndpointSecret,
   generateSigningSecret,
   isId,
+  isReservedUid,
+  judgeDestination,
   OPERATIONAL_EVENT_TYPES,
   publicSigningKey,
+  RESERVED_UID_MESSAGE,
   signingSecretKind,
   ValidationError,
 } from '@app/domain';
@@ -82,6 +86,7 @@ export class EndpointsService {
     private readonly resume: EndpointResumeService,
     private readonly verification: EndpointVerificationService,
     private readonly tenants: TenantRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -94,6 +99,7 @@ export class EndpointsService {
     input: EndpointReplacementIn & Pick<EndpointInDto, 'headers' | 'secret'> & { verify?: boolean | null },
     catalog?: CatalogView,
   ): Promise<EndpointOut> {
+    this.assertDestinationAllowed(input.url);
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = { ...replacement(input), headers: input.headers ?? {} };
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
@@ -154,6 +160,7 @@ export class EndpointsService {
     input: EndpointReplacementIn,
     catalog?: CatalogView,
   ): Promise<{ created: boolean; endpoint: EndpointOut }> {
+    this.assertDestinationAllowed(input.url);
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
     const data = replacement(input);
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
@@ -163,6 +170,9 @@ export class EndpointsService {
       return { created: false, endpoint: toOut(updated) };
     }
     const pathUid = isId('endpoint', endpointIdOrUid) ? null : endpointIdOrUid;
+    if (input.uid == null && pathUid !== null && isReservedUid(pathUid)) {
+      throw ValidationError.field(['path', 'endpoint_id'], RESERVED_UID_MESSAGE, 'reserved_uid');
+    }
     // PUT has no `verify`: a tenant that requires verification gets it on endpoints created this way too.
     const verify =
       typeof appIdOrUid === 'string' && (await this.tenants.settings(tenantId)).requireEndpointVerification;
@@ -185,6 +195,7 @@ export class EndpointsService {
     input: EndpointPatchDto,
     catalog?: CatalogView,
   ): Promise<EndpointOut> {
+    if (input.url !== undefined) this.assertDestinationAllowed(input.url);
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     const data = changes(input);
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
@@ -306,6 +317,21 @@ export class EndpointsService {
 
   private async find(tenantId: string, appIdOrUid: AppRef, endpointIdOrUid: string): Promise<EndpointRecord> {
     return (await this.resolve(tenantId, appIdOrUid, endpointIdOrUid)).endpoint;
+  }
+
+  /**
+   * The delivery guard's own judgement (judgeDestination), at write time: an IP literal in any spelling, or a
+   * name that always means one (`localhost`), that no delivery could reach is refused now rather than failing
+   * at send time. Names that resolve privately are still caught when the connection is made.
+   */
+  private assertDestinationAllowed(url: string): void {
+    if (judgeDestination(new URL(url), this.config.delivery.allowedCidrs).allowed) return;
+    throw ValidationError.coded(
+      'url_destination_blocked',
+      ['body', 'url'],
+      'url points at a private, loopback, link-local, multicast, reserved or cloud-metadata address, which ' +
+        'webhooks may not be sent to',
+    );
   }
 
   private async resolve(

@@ -18,18 +18,39 @@ function limitedString(field: string) {
 /** Also what an endpoint's `filterTypes` entries must look like. */
 export const eventTypeNameSchema = limitedString('event type name');
 
-/** JSON Schemas by version (`{"1": {...}}`), each a JSON object. */
-const schemasSchema = z.record(
-  z.string(),
-  z.record(z.string(), z.unknown(), { error: 'each version must map to a JSON Schema object' }),
-);
+/** Bounds Svix leaves open: generous for people, small enough that no one row or request is costly. */
+export const MAX_EVENT_TYPE_DESCRIPTION_LENGTH = 4096;
+export const MAX_SCHEMA_VERSIONS = 20;
+export const MAX_SCHEMAS_BYTES = 256 * 1024;
+export const MAX_FEATURE_FLAGS = 50;
+
+/** JSON Schemas by version (`{"1": {...}}`), each a JSON object; bounded in versions and in bytes. */
+const schemasSchema = z
+  .record(
+    z.string().max(32, 'schema versions must be at most 32 characters'),
+    z.record(z.string(), z.unknown(), { error: 'each version must map to a JSON Schema object' }),
+  )
+  .refine((schemas) => Object.keys(schemas).length <= MAX_SCHEMA_VERSIONS, {
+    message: `schemas may have at most ${MAX_SCHEMA_VERSIONS} versions`,
+  })
+  .refine((schemas) => Buffer.byteLength(JSON.stringify(schemas)) <= MAX_SCHEMAS_BYTES, {
+    message: `schemas must be at most ${MAX_SCHEMAS_BYTES / 1024} KiB of JSON`,
+  });
 
 const eventTypeFields = {
-  description: z.string({ error: 'description must be a string' }),
+  description: z
+    .string({ error: 'description must be a string' })
+    .max(
+      MAX_EVENT_TYPE_DESCRIPTION_LENGTH,
+      `description must be at most ${MAX_EVENT_TYPE_DESCRIPTION_LENGTH} characters`,
+    ),
   archived: z.boolean().optional(),
   deprecated: z.boolean().optional(),
   schemas: schemasSchema.nullish(),
-  featureFlags: z.array(limitedString('feature flag')).nullish(),
+  featureFlags: z
+    .array(limitedString('feature flag'))
+    .max(MAX_FEATURE_FLAGS, `featureFlags may have at most ${MAX_FEATURE_FLAGS} items`)
+    .nullish(),
   featureFlag: knownField('featureFlag', limitedString('feature flag').nullish()),
   groupName: limitedString('groupName').nullish(),
 };

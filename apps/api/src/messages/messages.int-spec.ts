@@ -147,6 +147,7 @@ describe('messages API', () => {
       rejectUnknownEventTypes: true,
       retentionDays: 30,
       requireEndpointVerification: false,
+      rateLimitPerSecond: null,
     });
     const refused = await t.client.post(`/api/v1/app/${app.id}/msg`, {
       eventType: 'not.declared',
@@ -171,6 +172,7 @@ describe('messages API', () => {
       rejectUnknownEventTypes: true,
       retentionDays: 30,
       requireEndpointVerification: false,
+      rateLimitPerSecond: null,
     });
     expect((await api.admin.patch(`/admin/v1/tenants/${t.id}/settings`, { strict: 1 })).status).toBe(422);
   });

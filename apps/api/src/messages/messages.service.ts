@@ -72,14 +72,21 @@ export class MessagesService {
 
   async list(tenantId: string, appIdOrUid: string, query: MessageListQueryDto): Promise<Page<MessageOut>> {
     const app = await this.applications.find(tenantId, appIdOrUid);
-    const page = await this.messages.list(tenantId, app.id, query, {
-      eventTypes: query.event_types,
-      channel: query.channel,
-      tag: query.tag,
-      before: query.before,
-      after: query.after,
-    });
-    return mapPage(page, (m) => toMessageOut(m, query.with_content ?? true));
+    const withContent = query.with_content ?? true;
+    const page = await this.messages.list(
+      tenantId,
+      app.id,
+      query,
+      {
+        eventTypes: query.event_types,
+        channel: query.channel,
+        tag: query.tag,
+        before: query.before,
+        after: query.after,
+      },
+      withContent,
+    );
+    return mapPage(page, (m) => toMessageOut(m, withContent));
   }
 
   async get(
