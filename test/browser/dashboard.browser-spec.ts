@@ -90,7 +90,10 @@ describe('tenant dashboard in Chromium', () => {
     await page.getByLabel('Event type').fill('order.created');
     await page.getByLabel('Last response').selectOption('500');
     await page.getByRole('button', { name: 'Filter' }).click();
-    expect(await page.getByRole('table', { name: 'Dead letters' }).getByRole('row').count()).toBe(4);
+    // The header row and three dead letters, once the filtered page has loaded.
+    const deadLetters = page.getByRole('table', { name: 'Dead letters' }).getByRole('row');
+    await deadLetters.nth(3).waitFor();
+    expect(await deadLetters.count()).toBe(4);
     await screenshot(page, 'dashboard-dead-letters');
     state.up = true;
     const before = receiver.received.length;

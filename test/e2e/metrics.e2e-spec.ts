@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { PrismaService } from '@app/db';
 import { testConfig, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
@@ -88,10 +89,14 @@ describe('Prometheus metrics (e2e)', () => {
     expect(sample(worker, 'hookrelay_process_cpu_seconds_total')).toBeGreaterThan(0);
   });
 
-  it('counts an attempt refused by the SSRF guard, and its retry waiting as a delayed job', async () => {
+  it('counts an attempt refused by the SSRF guard, which ends the delivery at once', async () => {
     const { svix, app } = await world.tenantWithApp('metrics ssrf');
-    // The cloud metadata address: refused even with DELIVERY_ALLOWED_CIDRS, before any connection.
-    const endpoint = await svix.endpoint.create(app.id, { url: 'http://169.254.169.254/hook' });
+    // The API refuses this address at write time, so it is written past the API, as a row from before that
+    // check would hold it: the cloud metadata address, refused even with DELIVERY_ALLOWED_CIDRS.
+    const endpoint = await svix.endpoint.create(app.id, { url: 'https://example.com/hook' });
+    await world.worker
+      .get(PrismaService)
+      .endpoint.update({ where: { id: endpoint.id }, data: { url: 'http://169.254.169.254/hook' } });
     const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 2 } });
     await waitFor('the blocked attempt to be recorded', async () => {
       const delivery = await world.deliveryOf(msg.id, endpoint.id);
@@ -102,8 +107,8 @@ describe('Prometheus metrics (e2e)', () => {
       const text = await scrapeWorker();
       return sample(text, 'hookrelay_ssrf_blocked_total') === 1 && text;
     });
-    expect(sample(worker, 'hookrelay_delivery_attempts_total', { outcome: 'retry' })).toBe(1);
-    expect(sample(worker, 'hookrelay_queue_jobs', { queue: 'delivery', state: 'delayed' })).toBe(1);
+    expect(sample(worker, 'hookrelay_delivery_attempts_total', { outcome: 'fail' })).toBe(1);
+    expect(sample(worker, 'hookrelay_queue_jobs', { queue: 'delivery', state: 'delayed' })).toBe(0);
   });
 
   it('keeps the API metrics for the operator, and the worker listener answers /metrics only', async () => {

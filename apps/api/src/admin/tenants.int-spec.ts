@@ -77,10 +77,15 @@ describe('operator API /admin/v1 (real PostgreSQL and Redis)', () => {
     it('sets a tenant retention in days, 30 by default', async () => {
       const tenant = await api.newTenant('retention');
       const path = `/admin/v1/tenants/${tenant.id}/settings`;
-      expect((await api.admin.get(path)).body).toEqual({ rejectUnknownEventTypes: false, retentionDays: 30 });
+      const defaults = {
+        rejectUnknownEventTypes: false,
+        requireEndpointVerification: false,
+        rateLimitPerSecond: null,
+      };
+      expect((await api.admin.get(path)).body).toEqual({ ...defaults, retentionDays: 30 });
       const patched = await api.admin.patch(path, { retentionDays: 7 });
       expect(patched.status).toBe(200);
-      expect(patched.body).toEqual({ rejectUnknownEventTypes: false, retentionDays: 7 });
+      expect(patched.body).toEqual({ ...defaults, retentionDays: 7 });
       expect((await api.admin.get(path)).body.retentionDays).toBe(7);
     });
 
