@@ -127,14 +127,17 @@ const ADVANCE_LINES = `WITH lines AS (
     WHERE h.endpoint_id = l.endpoint_id AND h.ordering_key = l.ordering_key AND h.ordering_line = 'head'
       AND h.status NOT IN ('pending', 'sending')
  ), next AS (
-   SELECT DISTINCT ON (w.endpoint_id, w.ordering_key) w.id
+   SELECT w.id
      FROM lines l
-     JOIN deliveries w ON w.endpoint_id = l.endpoint_id AND w.ordering_key = l.ordering_key
-                      AND w.ordering_line = 'waiting' AND w.status = 'pending'
+     CROSS JOIN LATERAL (
+       SELECT n.id FROM deliveries n
+        WHERE n.endpoint_id = l.endpoint_id AND n.ordering_key = l.ordering_key
+          AND n.ordering_line = 'waiting' AND n.status = 'pending'
+        ORDER BY n.ordering_seq
+        LIMIT 1) w
     WHERE NOT EXISTS (SELECT 1 FROM deliveries h
                        WHERE h.endpoint_id = l.endpoint_id AND h.ordering_key = l.ordering_key
                          AND h.ordering_line = 'head' AND h.status IN ('pending', 'sending'))
-    ORDER BY w.endpoint_id, w.ordering_key, w.ordering_seq
  )
  UPDATE deliveries d
     SET ordering_line = 'head', next_attempt_at = GREATEST(now(), COALESCE(m.deliver_at, now())),
