@@ -298,7 +298,8 @@ function workerManager(cfg, env) {
     for (let i = 1; i <= cfg.workers; i++) {
       const port = cfg.workerHealthPort + i;
       const child = startProcess('dist/apps/worker/src/main.js', {
-        env: { ...env, ...extra, WORKER_HEALTH_PORT: String(port) },
+        // Each worker's Prometheus listener 50 ports above its health port (deferrals, attempts: for a look).
+        env: { ...env, ...extra, WORKER_HEALTH_PORT: String(port), WORKER_METRICS_PORT: String(port + 50) },
         logFile: path.join(LOG_DIR, `worker-${i}.log`),
         nodeArgs: profileArgs(),
       });

@@ -21,45 +21,57 @@ end
 /**
  * Admit one attempt, or say how long to defer it. One call, all or nothing:
  * 1. endpoint cap, 2. tenant cap: leases in a sorted set scored by expiry; expired ones (a crashed worker's)
- *    are dropped first. The endpoint's cap grows for a fast endpoint (effectiveEndpointCap). Full: the job
- *    takes the next place in the cap's line (hold estimate / cap apart); at a fast endpoint's cap it comes
- *    back one hold / cap later, without a line.
+ *    are dropped first. The endpoint's cap grows for a fast endpoint (effectiveEndpointCap) unless it hangs
+ *    (isHanging). Full: the job takes the next place in the cap's line (hold estimate / cap apart, the hold
+ *    being how long slots were really held, admission to release); at a fast endpoint's cap it comes back one
+ *    hold / cap later, without a line.
  * 2. throttles (endpoint, application): GCRA with a line; a refused job is deferred to the later of the
  *    refusing buckets' places, and only that bucket's line grows.
  * Admitted: each throttle's TAT moves on and a lease is added to each capped set.
  *
- * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state, 5 application state.
+ * A job put in a cap's line is also listed in the cap's waiting set (scored by its place), so that a release
+ * can wake it before its place; an admitted job leaves the set.
+ *
+ * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state, 5 application state,
+ *       6 endpoint waiting, 7 tenant waiting.
  * ARGV: 1 lease id, 2 lease ms, 3 endpoint cap, 4 tenant cap, 5 endpoint interval, 6 endpoint tolerance,
  *       7 application interval, 8 application tolerance, 9 returning (1/0), 10 timeout ms (longest hold
  *       estimate), 11 shortest hold estimate, 12 idle ms, 13 fixed clock or '', 14 the endpoint cap's
  *       reference hold ms (0: the cap never grows), 15 endpoint catch-up ms, 16 application catch-up ms,
- *       17 the age of an attempt in flight that shows an endpoint starting to hang (HANG_AFTER_MS).
+ *       17 the age of an attempt in flight that shows an endpoint starting to hang (HANG_AFTER_MS), 18 the
+ *       queue job's id (what a release wakes).
  * Returns {1, 0, ''} when admitted, {0, delay ms, reason} when deferred.
  */
 export const ADMIT_LUA = `${PRELUDE}
-local leaseId, leaseMs = ARGV[1], tonumber(ARGV[2])
+local leaseId, leaseMs, jobId = ARGV[1], tonumber(ARGV[2]), ARGV[18]
 local returning = ARGV[9] == '1'
 local timeoutMs, minHold, idleMs = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local hangAfter = tonumber(ARGV[17])
 local now = clock(ARGV[13])
 
 local function deferTo(startAt, reason)
   return {0, math.max(1, math.ceil(startAt - now)), reason}
 end
 
-local function capFull(leases, state, cap, reason, referenceHold)
+local function capFull(leases, state, waiting, cap, reason, referenceHold)
   if cap <= 0 then return nil end
   redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
   local count = redis.call('ZCARD', leases)
   if count < cap then return nil end
-  local s = redis.call('HMGET', state, 'hold', 'capTail')
+  local s = redis.call('HMGET', state, 'hold', 'capTail', 'slot', 'answered')
   local oldest = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
   local age = now - (tonumber(oldest[2]) - leaseMs)
-  local average = tonumber(s[1])
-  if referenceHold > 0 and average and age < tonumber(ARGV[17]) then
+  local average, answered = tonumber(s[1]), tonumber(s[4])
+  -- Hanging: an attempt in flight this long and no receiver answer meanwhile. An old lease alone is our own
+  -- slowness (a loaded worker, PostgreSQL), not the receiver's, while answers keep coming.
+  local hanging = age >= hangAfter and not (answered and now - answered < hangAfter)
+  if referenceHold > 0 and average and not hanging then
     cap = math.max(cap, math.floor(cap * referenceHold / math.max(average, minHold)))
     if count < cap then return nil end
   end
-  local hold = math.min(math.max(average or 0, age, minHold), timeoutMs)
+  local hold = tonumber(s[3]) or average or 0
+  if hanging then hold = math.max(hold, age) end
+  hold = math.min(math.max(hold, minHold), timeoutMs)
   if referenceHold > 0 and hold < referenceHold then
     -- A fast (or not yet known) endpoint frees a slot every hold / cap: come back then, without a line, which
     -- would keep pacing the backlog after the cap has grown.
@@ -68,6 +80,9 @@ local function capFull(leases, state, cap, reason, referenceHold)
   local startAt = math.max(tonumber(s[2]) or 0, now) + hold / cap
   redis.call('HSET', state, 'capTail', startAt)
   keep(state, startAt, now, idleMs)
+  -- The place is an estimate; a release wakes the job sooner (see RELEASE_LUA), so a line never idles the cap.
+  redis.call('ZADD', waiting, startAt, jobId)
+  keep(waiting, startAt, now, idleMs)
   return deferTo(startAt, reason)
 end
 
@@ -80,8 +95,8 @@ local function slot(state, interval, tolerance)
   return {admitted = earliest <= now + tolerance, tat = tat, tail = tail, place = math.max(tat, tail)}
 end
 
-local full = capFull(KEYS[1], KEYS[3], tonumber(ARGV[3]), 'endpoint_in_flight', tonumber(ARGV[14]))
-  or capFull(KEYS[2], KEYS[4], tonumber(ARGV[4]), 'tenant_in_flight', 0)
+local full = capFull(KEYS[1], KEYS[3], KEYS[6], tonumber(ARGV[3]), 'endpoint_in_flight', tonumber(ARGV[14]))
+  or capFull(KEYS[2], KEYS[4], KEYS[7], tonumber(ARGV[4]), 'tenant_in_flight', 0)
 if full then return full end
 
 local epInterval, appInterval = tonumber(ARGV[5]), tonumber(ARGV[7])
@@ -115,20 +130,28 @@ for i, cap in ipairs({tonumber(ARGV[3]), tonumber(ARGV[4])}) do
   if cap > 0 then
     redis.call('ZADD', KEYS[i], expires, leaseId)
     redis.call('PEXPIRE', KEYS[i], leaseMs)
+    redis.call('ZREM', KEYS[5 + i], jobId)
   end
 end
 return {1, 0, ''}
 `;
 
 /**
- * Release an attempt's lease, whatever its outcome, and (when the attempt reached the receiver) fold the
- * receiver's response time into the endpoint's and the tenant's moving averages. Releasing twice, or a lease
- * that expired meanwhile, is harmless.
+ * Release an attempt's lease, whatever its outcome, and fold into the endpoint's and the tenant's state how
+ * long the slot was held (`slot`, admission to release: what paces a cap's line) and, when the attempt
+ * reached the receiver, the receiver's response time (`hold`: what sizes a fast endpoint's cap) and when it
+ * answered (`answered`: an endpoint still answering is not hanging). Releasing twice, or a lease that expired
+ * meanwhile, is harmless.
  *
- * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state.
+ * Then it takes the jobs to wake out of each cap's waiting set: the first ones whose place is still ahead
+ * (one whose place has come is on its way back already), two while the cap has room for more than one (so an
+ * idle cap fills up again), one otherwise (the freed slot). The caller promotes them in the queue.
+ *
+ * KEYS: 1 endpoint leases, 2 tenant leases, 3 endpoint state, 4 tenant state, 5 endpoint waiting, 6 tenant
+ *       waiting.
  * ARGV: 1 lease id, 2 lease ms, 3 the receiver's response time in ms (-1: it was not reached), 4 average
- *       weight, 5 idle ms, 6 fixed clock or ''.
- * Returns 1 if the lease was held, 0 if not.
+ *       weight, 5 idle ms, 6 fixed clock or '', 7 endpoint cap, 8 tenant cap.
+ * Returns {1 if the lease was held else 0, job ids to wake...}.
  */
 export const RELEASE_LUA = `${PRELUDE}
 local leaseId, leaseMs, weight, idleMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -136,17 +159,38 @@ local now = clock(ARGV[6])
 local expires = redis.call('ZSCORE', KEYS[1], leaseId) or redis.call('ZSCORE', KEYS[2], leaseId)
 redis.call('ZREM', KEYS[1], leaseId)
 redis.call('ZREM', KEYS[2], leaseId)
-if not expires then return 0 end
-local observed = tonumber(ARGV[3])
-if observed >= 0 then
-  local held = observed
-  for i = 3, 4 do
-    local previous = tonumber(redis.call('HGET', KEYS[i], 'hold'))
-    local average = held
-    if previous then average = previous + weight * (held - previous) end
-    redis.call('HSET', KEYS[i], 'hold', average)
-    keep(KEYS[i], now, now, idleMs)
+local woken = {}
+local function wake(waiting, leases, cap)
+  if cap <= 0 then return end
+  local wanted = 1
+  if redis.call('ZCARD', leases) < cap - 1 then wanted = 2 end
+  -- Bounded: entries whose place has come are dropped on the way (their jobs are coming back by themselves).
+  for _ = 1, 10 do
+    if wanted == 0 then return end
+    local head = redis.call('ZPOPMIN', waiting)
+    if #head == 0 then return end
+    if tonumber(head[2]) > now then
+      table.insert(woken, head[1])
+      wanted = wanted - 1
+    end
   end
 end
-return 1
+wake(KEYS[5], KEYS[1], tonumber(ARGV[7]))
+wake(KEYS[6], KEYS[2], tonumber(ARGV[8]))
+if not expires then return {0, unpack(woken)} end
+local held = math.max(now - (tonumber(expires) - leaseMs), 0)
+local observed = tonumber(ARGV[3])
+local function average(previous, sample)
+  if previous then return previous + weight * (sample - previous) end
+  return sample
+end
+for i = 3, 4 do
+  local s = redis.call('HMGET', KEYS[i], 'hold', 'slot')
+  redis.call('HSET', KEYS[i], 'slot', average(tonumber(s[2]), held))
+  if observed >= 0 then
+    redis.call('HSET', KEYS[i], 'hold', average(tonumber(s[1]), observed), 'answered', now)
+  end
+  keep(KEYS[i], now, now, idleMs)
+end
+return {1, unpack(woken)}
 `;

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { AppConfig } from '@app/config';
 import type { EndpointRepository, ThrottleRates } from '@app/db';
 import { capPlace, holdEstimate, throttleSlot, throttleSpacing, ThrottleState } from '@app/domain';
-import { redisOptions } from '@app/queue';
+import { deliveryJobId, JobProducer, redisOptions } from '@app/queue';
 import { testConfig } from '@app/testing';
 import { Admission, FlowControlService, FlowLease, FlowRequest } from './flow-control.service';
 
@@ -17,6 +17,7 @@ class FixedClockFlowControl extends FlowControlService {
 /** The scripts against real Redis: each test has its own queue prefix, so its own keys. */
 describe('FlowControlService (Lua scripts on Redis)', () => {
   const services: FlowControlService[] = [];
+  const producers: JobProducer[] = [];
   let redis: Redis;
 
   beforeAll(() => {
@@ -25,32 +26,39 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.onApplicationShutdown()));
+    await Promise.all(producers.map((p) => p.onApplicationShutdown()));
     redis.disconnect();
   });
 
   function flow(
     overrides: Record<string, string>,
     rates: Record<string, ThrottleRates> = {},
-  ): { flow: FixedClockFlowControl; config: AppConfig } {
+  ): { flow: FixedClockFlowControl; config: AppConfig; jobs: JobProducer } {
     const config = testConfig({ DELIVERY_TIMEOUT_MS: '2000', ...overrides });
     const endpoints = {
       findThrottleRates: (_t: string, _a: string, endpointId: string) =>
         Promise.resolve(rates[endpointId] ?? { endpoint: null, application: null }),
     } as unknown as EndpointRepository;
-    const service = new FixedClockFlowControl(config, endpoints);
+    const jobs = new JobProducer(config);
+    producers.push(jobs);
+    const service = new FixedClockFlowControl(config, endpoints, jobs);
     services.push(service);
-    return { flow: service, config };
+    return { flow: service, config, jobs };
   }
 
   let n = 0;
-  const job = (endpointId: string, extra: Partial<FlowRequest> = {}): FlowRequest => ({
-    tenantId: 'tnt_a',
-    applicationId: 'app_a',
-    endpointId,
-    attemptKey: `job-${++n}:1`,
-    returning: false,
-    ...extra,
-  });
+  const job = (endpointId: string, extra: Partial<FlowRequest> = {}): FlowRequest => {
+    const jobId = `job-${++n}`;
+    return {
+      tenantId: 'tnt_a',
+      applicationId: 'app_a',
+      endpointId,
+      attemptKey: `${jobId}:1`,
+      jobId,
+      returning: false,
+      ...extra,
+    };
+  };
   const lease = (a: Admission): FlowLease => {
     if (!a.admitted) throw new Error(`expected an admission, got a deferral (${a.reason})`);
     return a.lease;
@@ -87,9 +95,35 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     };
     expect(await admittedOf('ep_fast', 30)).toBe(20);
     expect(await admittedOf('ep_slow', 30)).toBe(2);
-    // The fast endpoint starts to hang: once an attempt has been in flight for a second, the cap is 2 again.
+    // The fast endpoint starts to hang: once an attempt has been in flight for a second with no answer, the
+    // cap is 2 again.
     f.now += 1_000;
     expect((await f.admit(job('ep_fast'))).admitted).toBe(false);
+  });
+
+  it('does not take our own slowness for a hang while the receiver keeps answering', async () => {
+    // Several worker processes on a busy machine: attempts take a second and more of our time (claims,
+    // records, CPU) while the receiver answers each in 5 ms. The cap stays grown, and a full cap paces its
+    // line by how long slots are really held, not by the age of the oldest attempt.
+    const { flow: f } = flow({ ENDPOINT_MAX_IN_FLIGHT: '2', TENANT_MAX_IN_FLIGHT: '0' });
+    const stuck = lease(await f.admit(job('ep_1')));
+    for (let i = 0; i < 10; i++) {
+      const admitted = lease(await f.admit(job('ep_1')));
+      f.now += 100;
+      await f.release(admitted, 5);
+    }
+    // `stuck` has been in flight for a second; the last answer came just now.
+    const admittedOf = async (tries: number) => {
+      let admitted = 0;
+      for (let i = 0; i < tries; i++) if ((await f.admit(job('ep_1'))).admitted) admitted++;
+      return admitted;
+    };
+    expect(await admittedOf(120)).toBe(100 - 1); // 2 × 250 / 5, less the stuck one
+    const deferred = await f.admit(job('ep_1'));
+    // Slots were held 100 ms each (admission to release): the line moves 100 / 100 = 1 ms per place,
+    // while the stuck attempt's age (1,000 ms) would have made it 10 ms.
+    expect(deferred).toMatchObject({ admitted: false, reason: 'endpoint_in_flight', delayMs: 1 });
+    await f.release(stuck, null);
   });
 
   it('caps a tenant across its endpoints', async () => {
@@ -117,8 +151,8 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     f.now += 400;
     await f.release(a, 400); // the receiver took 400 ms: the average starts there
     lease(await f.admit(job('ep_1')));
-    // Full again. The oldest attempt in flight is 400 ms old, the average 400 ms: a slot frees every 200 ms.
-    const hold = holdEstimate(400, 400, config.delivery.timeoutMs);
+    // Full again. The slot was held 400 ms and the receiver answers (no hang): a slot frees every 200 ms.
+    const hold = holdEstimate(400, 0, config.delivery.timeoutMs);
     let tail = 0;
     for (let i = 0; i < 3; i++) {
       const deferred = await f.admit(job('ep_1'));
@@ -130,6 +164,43 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
       });
     }
     expect(tail - start).toBe(400 + 3 * 200);
+  });
+
+  it('wakes a job waiting in a cap`s line when a slot frees, before the place it was given', async () => {
+    // The line's places are estimates (how long slots were held so far). When slots free sooner, a job
+    // waiting in the queue's delayed set for its place is promoted at the release, so the cap never idles
+    // while a line waits.
+    const { flow: f, jobs, config } = flow({ ENDPOINT_MAX_IN_FLIGHT: '0', TENANT_MAX_IN_FLIGHT: '1' });
+    const first = lease(await f.admit(job('ep_1')));
+    f.now += 400;
+    await f.release(first, 400); // a slot is held 400 ms: the line moves 400 ms per place
+    const holder = lease(await f.admit(job('ep_1')));
+    // A real delayed job in the queue, refused by the full cap: it takes a place 400 ms ahead.
+    await jobs.enqueueDeliveries(
+      [
+        {
+          id: 'dlv_waiting',
+          fence: 0,
+          tenantId: 'tnt_a',
+          applicationId: 'app_a',
+          endpointId: 'ep_1',
+          dueAt: new Date(Date.now() + 60_000),
+        },
+      ],
+      'test',
+    );
+    const jobId = deliveryJobId('dlv_waiting', 0);
+    const waiting = await f.admit({ ...job('ep_1'), jobId });
+    expect(waiting).toMatchObject({ admitted: false, reason: 'tenant_in_flight', delayMs: 400 });
+    const queued = await jobs.queue('delivery').getJob(jobId);
+    expect(await queued!.getState()).toBe('delayed');
+
+    f.now += 10; // the slot frees long before the place
+    expect(await f.release(holder, 10)).toEqual([jobId]);
+    expect(await queued!.getState()).toBe('waiting');
+    // Woken once: a second release has nobody left to wake, and the job, admitted, has left the line.
+    expect((await f.admit({ ...job('ep_1'), jobId, returning: true })).admitted).toBe(true);
+    expect(await redis.zcard(`${config.redis.prefix}:flow:tenant:tnt_a:waiting`)).toBe(0);
   });
 
   it('gives throttled jobs slots exactly 1/rate apart, as the GCRA model does, and keeps each one`s place', async () => {
@@ -206,7 +277,9 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     const endpoints = {
       findThrottleRates: () => Promise.resolve({ endpoint: 5, application: 50 }),
     } as unknown as EndpointRepository;
-    const f = new FlowControlService(config, endpoints);
+    const jobs = new JobProducer(config);
+    producers.push(jobs);
+    const f = new FlowControlService(config, endpoints, jobs);
     services.push(f);
     const first = await f.admit(job('ep_1'));
     const second = await f.admit(job('ep_1'));

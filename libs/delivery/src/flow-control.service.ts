@@ -8,7 +8,7 @@ import {
   HOLD_ESTIMATE_MIN_MS,
   throttleSpacing,
 } from '@app/domain';
-import { createRedis, type RedisClient } from '@app/queue';
+import { createRedis, JobProducer, type RedisClient } from '@app/queue';
 import { ADMIT_LUA, RELEASE_LUA } from './flow-control.lua';
 
 /** How long flow-control state (hold averages, throttle TATs, lines) outlives its last use. */
@@ -21,6 +21,8 @@ export interface FlowRequest {
   endpointId: string;
   /** Unique per run of a job (job id and run number): the lease's name. */
   attemptKey: string;
+  /** The queue job asking: what a release wakes if the job waits in a cap's line. */
+  jobId: string;
   /** The job ran before (it was deferred): it kept its place in a throttle's line. */
   returning: boolean;
 }
@@ -39,7 +41,7 @@ export type Admission =
 
 interface FlowCommands {
   flowAdmit(...args: (string | number)[]): Promise<[number, number, string]>;
-  flowRelease(...args: (string | number)[]): Promise<number>;
+  flowRelease(...args: (string | number)[]): Promise<[number, ...string[]]>;
 }
 
 /**
@@ -61,11 +63,12 @@ export class FlowControlService implements OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly endpoints: EndpointRepository,
+    private readonly jobs: JobProducer,
   ) {
     this.prefix = `${config.redis.prefix}:flow`;
     this.redis = createRedis(config.redis) as RedisClient & FlowCommands;
-    this.redis.defineCommand('flowAdmit', { numberOfKeys: 5, lua: ADMIT_LUA });
-    this.redis.defineCommand('flowRelease', { numberOfKeys: 4, lua: RELEASE_LUA });
+    this.redis.defineCommand('flowAdmit', { numberOfKeys: 7, lua: ADMIT_LUA });
+    this.redis.defineCommand('flowRelease', { numberOfKeys: 6, lua: RELEASE_LUA });
     // ioredis reconnects by itself; commands wait meanwhile. Log, do not crash on an unhandled 'error'.
     this.redis.on('error', (error: Error) => this.logger.warn({ err: error }, 'flow-control Redis error'));
   }
@@ -82,6 +85,8 @@ export class FlowControlService implements OnApplicationShutdown {
       keys.endpointState,
       keys.tenantState,
       keys.applicationState,
+      keys.endpointWaiting,
+      keys.tenantWaiting,
       request.attemptKey,
       this.config.delivery.leaseMs,
       this.config.flow.endpointMaxInFlight,
@@ -99,13 +104,21 @@ export class FlowControlService implements OnApplicationShutdown {
       endpointRate.catchUpMs,
       applicationRate.catchUpMs,
       HANG_AFTER_MS,
+      request.jobId,
     );
     if (admitted === 1) {
       return {
         admitted: true,
         lease: {
           id: request.attemptKey,
-          keys: [keys.endpointLeases, keys.tenantLeases, keys.endpointState, keys.tenantState],
+          keys: [
+            keys.endpointLeases,
+            keys.tenantLeases,
+            keys.endpointState,
+            keys.tenantState,
+            keys.endpointWaiting,
+            keys.tenantWaiting,
+          ],
         },
       };
     }
@@ -113,12 +126,13 @@ export class FlowControlService implements OnApplicationShutdown {
   }
 
   /**
-   * Frees the lease's slots. `responseMs` is how long the receiver took to answer, when the attempt went out
-   * to it (whatever it answered), null otherwise: the receiver's times, not ours around them, teach the
-   * averages that size an endpoint's cap and space out deferrals.
+   * Frees the lease's slots and wakes the jobs waiting in the caps' lines for them. `responseMs` is how long
+   * the receiver took to answer, when the attempt went out to it (whatever it answered), null otherwise: the
+   * receiver's times, not ours around them, size an endpoint's cap; how long the slot was held (the script
+   * knows from the lease) spaces out deferrals. Returns the ids of the jobs it woke.
    */
-  async release(lease: FlowLease, responseMs: number | null): Promise<void> {
-    await this.redis.flowRelease(
+  async release(lease: FlowLease, responseMs: number | null): Promise<string[]> {
+    const [, ...woken] = await this.redis.flowRelease(
       ...lease.keys,
       lease.id,
       this.config.delivery.leaseMs,
@@ -126,7 +140,11 @@ export class FlowControlService implements OnApplicationShutdown {
       HOLD_AVERAGE_WEIGHT,
       STATE_IDLE_MS,
       this.clock(),
+      this.config.flow.endpointMaxInFlight,
+      this.config.flow.tenantMaxInFlight,
     );
+    if (woken.length > 0) await this.jobs.promote(woken);
+    return woken;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -147,6 +165,8 @@ export class FlowControlService implements OnApplicationShutdown {
       endpointState: `${this.prefix}:ep:${endpointId}`,
       tenantState: `${this.prefix}:tenant:${tenantId}`,
       applicationState: `${this.prefix}:app:${applicationId}`,
+      endpointWaiting: `${this.prefix}:ep:${endpointId}:waiting`,
+      tenantWaiting: `${this.prefix}:tenant:${tenantId}:waiting`,
     };
   }
 }

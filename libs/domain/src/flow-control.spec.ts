@@ -1,5 +1,6 @@
 import {
   effectiveEndpointCap,
+  isHanging,
   capPlace,
   holdAverage,
   holdEstimate,
@@ -95,8 +96,8 @@ describe('throttleSlot keeps the average rate when jobs start late', () => {
 });
 
 describe('hold estimate and cap line', () => {
-  it('takes the longer of the average and the oldest attempt in flight, within [5 ms, timeout]', () => {
-    expect(holdEstimate(40, 10, 15_000)).toBe(40);
+  it('takes the longer of the average and how long a hanging endpoint has hung, within [5 ms, timeout]', () => {
+    expect(holdEstimate(40, 0, 15_000)).toBe(40);
     expect(holdEstimate(40, 9_000, 15_000)).toBe(9_000);
     expect(holdEstimate(undefined, 0, 15_000)).toBe(HOLD_ESTIMATE_MIN_MS);
     expect(holdEstimate(60_000, 0, 15_000)).toBe(15_000);
@@ -126,25 +127,36 @@ describe('hold estimate and cap line', () => {
 
 describe('effectiveEndpointCap', () => {
   it('is the cap in full for an endpoint with no history yet', () => {
-    expect(effectiveEndpointCap(20, undefined, 0)).toBe(20);
+    expect(effectiveEndpointCap(20, undefined, false)).toBe(20);
   });
 
   it('is the cap in full for an endpoint at or above the reference hold, however slow', () => {
-    expect(effectiveEndpointCap(20, 250, 0)).toBe(20);
-    expect(effectiveEndpointCap(20, 15_000, 15_000)).toBe(20);
+    expect(effectiveEndpointCap(20, 250, false)).toBe(20);
+    expect(effectiveEndpointCap(20, 15_000, true)).toBe(20);
   });
 
-  it('grows in proportion for a fast endpoint, whatever our own time around its attempts', () => {
-    expect(effectiveEndpointCap(20, 50, 10)).toBe(100);
-    expect(effectiveEndpointCap(20, 1, 0)).toBe(1000);
-    expect(effectiveEndpointCap(20, 50, 900)).toBe(100);
+  it('grows in proportion for a fast endpoint', () => {
+    expect(effectiveEndpointCap(20, 50, false)).toBe(100);
+    expect(effectiveEndpointCap(20, 1, false)).toBe(1000);
   });
 
-  it('falls back to the cap once an attempt has been in flight for a second (an endpoint starting to hang)', () => {
-    expect(effectiveEndpointCap(20, 10, 1_000)).toBe(20);
+  it('falls back to the cap for an endpoint that hangs', () => {
+    expect(effectiveEndpointCap(20, 10, true)).toBe(20);
   });
 
   it('leaves no cap as no cap', () => {
-    expect(effectiveEndpointCap(0, 10, 0)).toBe(0);
+    expect(effectiveEndpointCap(0, 10, false)).toBe(0);
+  });
+});
+
+describe('isHanging', () => {
+  it('is an attempt in flight for a second with no answer from the receiver for as long', () => {
+    expect(isHanging(1_000, undefined)).toBe(true);
+    expect(isHanging(1_500, 1_000)).toBe(true);
+  });
+
+  it('is not our own slowness: an old attempt while the receiver keeps answering', () => {
+    expect(isHanging(5_000, 20)).toBe(false);
+    expect(isHanging(900, undefined)).toBe(false);
   });
 });

@@ -90,16 +90,17 @@ export function throttleSlot(
 }
 
 /**
- * How long an attempt is expected to hold its slot: the moving average of past attempts, or the age of the
- * oldest attempt in flight if that is longer (an endpoint that just started to hang shows it there before
- * any attempt finishes), kept between HOLD_ESTIMATE_MIN_MS and the delivery timeout (a pessimistic bound).
+ * How long an attempt is expected to hold its slot: the moving average of how long past attempts held theirs
+ * (admission to release), or, when the endpoint hangs (see `isHanging`), the age of the oldest attempt in
+ * flight if that is longer (a hang shows there before any attempt finishes), kept between
+ * HOLD_ESTIMATE_MIN_MS and the delivery timeout (a pessimistic bound).
  */
 export function holdEstimate(
-  averageMs: number | undefined,
-  oldestInFlightAgeMs: number,
+  averageHoldMs: number | undefined,
+  hangingForMs: number,
   timeoutMs: number,
 ): number {
-  const estimate = Math.max(averageMs ?? 0, oldestInFlightAgeMs);
+  const estimate = Math.max(averageHoldMs ?? 0, hangingForMs);
   return Math.min(Math.max(estimate, HOLD_ESTIMATE_MIN_MS), timeoutMs);
 }
 
@@ -114,10 +115,23 @@ export function capPlace(tail: number, now: number, holdMs: number, cap: number)
 }
 
 /**
- * An attempt in flight this long shows an endpoint that started to hang, before any attempt finishes and
- * tells the average: the cap falls back to its base at once.
+ * An attempt in flight this long, with no answer from the receiver meanwhile, shows an endpoint that started
+ * to hang, before any attempt finishes and tells the average: the cap falls back to its base at once.
  */
 export const HANG_AFTER_MS = 1_000;
+
+/**
+ * Whether an endpoint (or a tenant) hangs: its oldest attempt in flight is HANG_AFTER_MS old and its receiver
+ * has not answered any attempt for as long. An old attempt alone is not enough: under load our own time around
+ * an attempt (a busy worker, a slow commit) grows past a second while the receiver keeps answering in
+ * milliseconds, and taking that for a hang would shrink the cap and pace the backlog as if it were slow.
+ */
+export function isHanging(oldestInFlightAgeMs: number, sinceLastAnswerMs: number | undefined): boolean {
+  return (
+    oldestInFlightAgeMs >= HANG_AFTER_MS &&
+    (sinceLastAnswerMs === undefined || sinceLastAnswerMs >= HANG_AFTER_MS)
+  );
+}
 
 /**
  * The cap an endpoint is held to. The cap protects other senders from an endpoint that holds worker slots for
@@ -126,15 +140,14 @@ export const HANG_AFTER_MS = 1_000;
  * receiver takes ENDPOINT_CAP_REFERENCE_HOLD_MS or more to answer (a moving average of its response times,
  * not of our own time around them, which grows with our load and would shrink the cap just when the backlog
  * is longest), and grows in proportion as it gets faster (20 at 250 ms, 100 at 50 ms). An endpoint with no
- * history yet gets the cap in full until it shows it is fast, and one with an attempt in flight for
- * HANG_AFTER_MS falls back to it.
+ * history yet gets the cap in full until it shows it is fast, and one that hangs (`isHanging`) falls back to it.
  */
 export function effectiveEndpointCap(
   cap: number,
   averageResponseMs: number | undefined,
-  oldestInFlightAgeMs: number,
+  hanging: boolean,
 ): number {
-  if (cap <= 0 || averageResponseMs === undefined || oldestInFlightAgeMs >= HANG_AFTER_MS) return cap;
+  if (cap <= 0 || averageResponseMs === undefined || hanging) return cap;
   const hold = Math.max(averageResponseMs, HOLD_ESTIMATE_MIN_MS);
   return Math.max(cap, Math.floor((cap * ENDPOINT_CAP_REFERENCE_HOLD_MS) / hold));
 }

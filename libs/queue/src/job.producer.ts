@@ -163,6 +163,20 @@ export class JobProducer implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Moves delayed delivery jobs to the front of their wait now (flow control wakes the jobs waiting in a cap's
+   * line when a slot frees). A job no longer delayed (it came back by itself, or is gone) is left as it is.
+   */
+  async promote(jobIds: readonly string[]): Promise<void> {
+    const queue = this.queues.delivery;
+    await Promise.all(
+      jobIds.map(async (id) => {
+        const job = await queue.getJob(id);
+        await job?.promote().catch(() => undefined);
+      }),
+    );
+  }
+
   /** Readiness: a round trip on the producer's connection (fails at once while Redis is down). */
   async ping(): Promise<void> {
     await this.redis.ping();

@@ -20,6 +20,7 @@ export function deliveryAttemptHandler(
       endpointId: data.endpointId,
       // attemptsStarted counts this run too: a name per run, and > 1 once the job was deferred before.
       attemptKey: `${job.id}:${job.attemptsStarted}`,
+      jobId: job.id!,
       returning: job.attemptsStarted > 1,
     });
     if (!admission.admitted) {
