@@ -82,8 +82,10 @@ export class ReconcilerService {
     if (await this.jobs.enqueueDeliveries(released, 'reconciler')) requeued += released.length;
     for (let page = 0; page < PAGES_PER_TICK; page++) {
       const due = await this.deliveries.findDue(this.config.reconciler.graceMs, this.cursor, PAGE);
-      if (!(await this.jobs.enqueueDeliveries(due, 'reconciler'))) return requeued;
-      requeued += due.length;
+      // Most of a long backlog is still queued, waiting its turn: only the deliveries without a job are added.
+      const added = await this.jobs.enqueueMissingDeliveries(due, 'reconciler');
+      if (added === null) return requeued;
+      requeued += added;
       const last = due[due.length - 1];
       // The end of the backlog: the next walk starts from its beginning again.
       this.cursor = last && due.length === PAGE ? { nextAttemptAt: last.nextAttemptAt, id: last.id } : null;

@@ -128,6 +128,29 @@ export class JobProducer implements OnApplicationShutdown {
     return taken.every((ok) => ok === true);
   }
 
+  /**
+   * Like enqueueDeliveries, for deliveries whose job most likely still exists (the reconciler's walk over a
+   * backlog that is merely waiting its turn): one pipelined EXISTS per job first, so only the missing ones
+   * are added. Returns how many were added, or null if Redis did not answer (nothing was added).
+   */
+  async enqueueMissingDeliveries(deliveries: DeliveryToQueue[], context: string): Promise<number | null> {
+    if (deliveries.length === 0) return 0;
+    if (!this.ready) return null;
+    const queue = this.queues.delivery;
+    const pipeline = this.redis.pipeline();
+    for (const d of deliveries) pipeline.exists(queue.toKey(deliveryJobId(d.id, d.fence)));
+    let answers: [Error | null, unknown][] | null;
+    try {
+      answers = await pipeline.exec();
+    } catch {
+      return null;
+    }
+    if (!answers) return null;
+    const missing = deliveries.filter((_, i) => answers[i]?.[0] !== null || answers[i]?.[1] !== 1);
+    if (missing.length === 0) return 0;
+    return (await this.enqueueDeliveries(missing, context)) ? missing.length : null;
+  }
+
   private readonly deliveryJobs = new DataLoader<{ delivery: DeliveryToQueue; context: string }, boolean>(
     (batch) => this.addDeliveryJobs(batch),
     { cache: false, maxBatchSize: 1000, batchScheduleFn: (run) => setTimeout(run, 1) },
