@@ -101,6 +101,35 @@ export class BenchDb {
     return rows[0].n;
   }
 
+  /**
+   * Where an accepted message waits before its first attempt goes out: percentiles (ms) of the first
+   * attempt's start (the worker's clock, just before the request) minus the message's creation (the API's
+   * clock, as the request came in), and of the receiver's response time. Both clocks are this machine's.
+   */
+  async firstAttemptStages(tenantIds, since) {
+    const { rows } = await this.query(
+      `with firsts as (
+         select distinct on (a.message_id, a.endpoint_id)
+                extract(epoch from a.created_at - m.created_at) * 1000 as wait_ms, a.response_duration_ms
+           from delivery_attempts a join messages m on m.id = a.message_id
+          where a.tenant_id = any($1) and m.created_at >= $2
+          order by a.message_id, a.endpoint_id, a.created_at)
+       select percentile_cont(array[0.5, 0.95, 0.99]) within group (order by wait_ms) as wait,
+              percentile_cont(array[0.5, 0.95, 0.99]) within group (order by response_duration_ms) as response
+         from firsts`,
+      [tenantIds, new Date(since)],
+    );
+    const [wait, response] = [rows[0].wait ?? [], rows[0].response ?? []];
+    const ms = (v) => (v === undefined || v === null ? null : Math.round(Number(v) * 10) / 10);
+    return {
+      acceptToSendP50Ms: ms(wait[0]),
+      acceptToSendP95Ms: ms(wait[1]),
+      acceptToSendP99Ms: ms(wait[2]),
+      responseP50Ms: ms(response[0]),
+      responseP99Ms: ms(response[2]),
+    };
+  }
+
   /** {status: count} of the deliveries of these tenants. */
   async deliveryStatus(tenantIds) {
     const { rows } = await this.query(

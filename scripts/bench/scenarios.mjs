@@ -437,6 +437,8 @@ export async function sustained(ctx) {
       p99Ms: fromScheduled.p99Ms,
       maxMs: fromScheduled.maxMs,
       fromSendTime: { p50Ms: fromSent.p50Ms, p95Ms: fromSent.p95Ms, p99Ms: fromSent.p99Ms },
+      // From the database: how much of it is the wait between accept and the attempt going out.
+      stages: await ctx.db.firstAttemptStages([t.tenantId], from),
       api: ingestFigures(run, cfg.warmupSeconds * 1000),
       generatorLagP99Ms: round2(sendLag[Math.floor(sendLag.length * 0.99)] ?? null),
       accepted,
