@@ -1,4 +1,5 @@
 import { DelayedError } from 'bullmq';
+import { deliveryJobId } from '@app/queue';
 import type { DeliveryAttemptService, FlowControlService, Metrics } from '@app/delivery';
 import type { JobHandler } from '../jobs/job-handlers';
 
@@ -20,7 +21,7 @@ export function deliveryAttemptHandler(
       endpointId: data.endpointId,
       // attemptsStarted counts this run too: a name per run, and > 1 once the job was deferred before.
       attemptKey: `${job.id}:${job.attemptsStarted}`,
-      jobId: job.id!,
+      jobId: job.id ?? deliveryJobId(data.deliveryId, data.fence),
       returning: job.attemptsStarted > 1,
     });
     if (!admission.admitted) {
