@@ -250,6 +250,12 @@ describe('SSRF table (e2e)', () => {
       const [internal, unknown] = results.map(({ attempts }) => attempts[0]!.response);
       expect(internal).toBe(unknown);
       expect(internal).not.toMatch(/10\.0\.0\.5|internal\.test|ENOTFOUND|getaddrinfo/);
+      // Nor by how many attempts they get: a name that does not exist is terminal, as a refused one is.
+      expect(results.map(({ attempts }) => attempts.length)).toEqual([1, 1]);
+      expect(results.map(({ attempts }) => attempts[0]!.errorKind)).toEqual([
+        'blocked_address',
+        'blocked_address',
+      ]);
     });
   });
 });

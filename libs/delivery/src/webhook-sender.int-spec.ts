@@ -102,11 +102,15 @@ describe('WebhookSender', () => {
       expect(receiver.received.length).toBe(before);
     });
 
-    it('answers a name that does not exist with the same sentence as a refused one', async () => {
+    it('answers a name that does not exist exactly as a refused one (same sentence, same kind)', async () => {
       const client = dnsSender();
       const res = await client.send({ url: named('no-such-name.test'), headers: {}, body: '{}' });
       await client.onModuleDestroy();
-      expect(res).toMatchObject({ statusCode: 0, errorKind: 'dns', body: UNREACHABLE_DESTINATION_MESSAGE });
+      expect(res).toMatchObject({
+        statusCode: 0,
+        errorKind: 'blocked_address',
+        body: UNREACHABLE_DESTINATION_MESSAGE,
+      });
     });
 
     it('refuses a name whose only address is IPv6 loopback when loopback is not allowlisted', async () => {

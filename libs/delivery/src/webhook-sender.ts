@@ -241,7 +241,13 @@ function describeFailure(error: unknown): { body: string; errorKind: SendErrorKi
   if (err instanceof errors.HTTPParserError || cause instanceof errors.HTTPParserError) {
     return { body: 'The endpoint answered with a malformed HTTP response.', errorKind: 'invalid_response' };
   }
-  if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN') {
+  // A name that does not exist is treated as a refused one, terminal too: were it retried while refused
+  // names are not, the number of attempts would tell a tenant which internal names exist. A failure to ask
+  // (a DNS server that does not answer) is the resolver's fault, not the name's, and is retried.
+  if (cause.code === 'ENOTFOUND') {
+    return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'blocked_address', detail: cause.message };
+  }
+  if (cause.code === 'EAI_AGAIN') {
     return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'dns', detail: cause.message };
   }
   if (typeof cause.code === 'string' && (cause.code.startsWith('ERR_TLS') || cause.code.includes('CERT'))) {
