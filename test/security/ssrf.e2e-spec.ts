@@ -254,7 +254,7 @@ describe('SSRF table (e2e)', () => {
       expect(results.map(({ attempts }) => attempts.length)).toEqual([1, 1]);
       expect(results.map(({ attempts }) => attempts[0]!.errorKind)).toEqual([
         'blocked_address',
-        'blocked_address',
+        'unknown_host',
       ]);
     });
   });

@@ -28,6 +28,8 @@ export type SendErrorKind =
   | 'timeout'
   | 'connection'
   | 'blocked_address'
+  /** The host does not exist in DNS: terminal like `blocked_address`, and told to the tenant the same way. */
+  | 'unknown_host'
   | 'invalid_url'
   | 'dns'
   | 'tls'
@@ -155,7 +157,7 @@ export class WebhookSender implements OnModuleDestroy {
       };
     } catch (error) {
       const failure = describeFailure(error);
-      if (failure.errorKind === 'blocked_address' || failure.errorKind === 'dns') {
+      if (['blocked_address', 'unknown_host', 'dns'].includes(failure.errorKind)) {
         this.logger.warn({ host: url.hostname, err: failure.detail }, 'destination unreachable');
       }
       return { statusCode: 0, durationMs: elapsed(), body: failure.body, errorKind: failure.errorKind };
@@ -245,7 +247,7 @@ function describeFailure(error: unknown): { body: string; errorKind: SendErrorKi
   // names are not, the number of attempts would tell a tenant which internal names exist. A failure to ask
   // (a DNS server that does not answer) is the resolver's fault, not the name's, and is retried.
   if (cause.code === 'ENOTFOUND') {
-    return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'blocked_address', detail: cause.message };
+    return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'unknown_host', detail: cause.message };
   }
   if (cause.code === 'EAI_AGAIN') {
     return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'dns', detail: cause.message };
