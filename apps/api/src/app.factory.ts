@@ -52,7 +52,8 @@ export async function createApiApp(
     // Fastify's own logger stays off (it would make a child logger per request): the access log hook below
     // writes one line per request with Fastify's request id.
     logger: false,
-    trustProxy: true,
+    // Whose X-Forwarded-For names a request's source (the per-source auth-failure limit): TRUST_PROXY.
+    trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });

@@ -217,3 +217,23 @@ describe('ADMIN_LISTEN', () => {
     },
   );
 });
+
+describe('TRUST_PROXY', () => {
+  it('believes X-Forwarded-For only from loopback and private ranges by default', () => {
+    expect(loadConfig(valid).trustProxy).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+  });
+
+  it.each([
+    ['all', true],
+    ['none', false],
+    ['2', 2],
+    ['10.0.0.0/8, 192.0.2.7', ['10.0.0.0/8', '192.0.2.7']],
+    ['loopback,fd00::/8', ['loopback', 'fd00::/8']],
+  ])('reads %s', (text, expected) => {
+    expect(loadConfig({ ...valid, TRUST_PROXY: text }).trustProxy).toEqual(expected);
+  });
+
+  it.each(['yes', '10.0.0.0/33', 'proxy.internal', '1,,2'])('refuses %s, naming it', (text) => {
+    expect(() => loadConfig({ ...valid, TRUST_PROXY: text })).toThrow(/TRUST_PROXY has "/);
+  });
+});

@@ -142,6 +142,20 @@ const envSchema = z.object({
   RETENTION_BATCH_SIZE: integer('RETENTION_BATCH_SIZE', 500, 1, 10_000),
   RETENTION_MAX_BATCHES: integer('RETENTION_MAX_BATCHES', 20, 1, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z
+    .string()
+    .default('loopback,linklocal,uniquelocal')
+    .transform((text, ctx) => {
+      const trust = parseTrustProxy(text);
+      if (typeof trust === 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `TRUST_PROXY has "${trust}", which is not all, none, a hop count, or a list of addresses, ranges, loopback, linklocal and uniquelocal`,
+        });
+        return z.NEVER;
+      }
+      return trust;
+    }),
   ADMIN_LISTEN: z
     .string()
     .default('same')
@@ -249,6 +263,12 @@ export interface AppConfig {
    */
   flow: { endpointMaxInFlight: number; tenantMaxInFlight: number };
   logLevel: string;
+  /**
+   * TRUST_PROXY: whose `X-Forwarded-For` the API believes for a request's source address (the per-source
+   * limit on failed authentications): `true` everyone, `false` no one (the socket's address), a number of
+   * proxy hops, or the proxies' addresses and ranges (`loopback`, `linklocal`, `uniquelocal` included).
+   */
+  trustProxy: boolean | number | string[];
   /** ADMIN_LISTEN: where the operator's routes are served (see AdminListen). */
   adminListen: AdminListen;
   /** The consumer portal web page. */
@@ -339,6 +359,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backgroundTasks: { batchSize: e.BACKGROUND_TASK_BATCH, stepsPerPass: e.BACKGROUND_TASK_STEPS_PER_PASS },
     flow: { endpointMaxInFlight: e.ENDPOINT_MAX_IN_FLIGHT, tenantMaxInFlight: e.TENANT_MAX_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
     adminListen: e.ADMIN_LISTEN,
     portal: { frameAncestors: e.PORTAL_FRAME_ANCESTORS },
   };
@@ -356,6 +377,23 @@ function parseFrameAncestors(text: string): string[] | string {
   const bad = items.find((item) => !source.test(item));
   if (bad !== undefined) return bad;
   if (items.includes("'none'") && items.length > 1) return "'none'";
+  return items;
+}
+
+/**
+ * `all`, `none`, a hop count (`1`), or a comma-separated list of proxy addresses and ranges, where `loopback`,
+ * `linklocal` and `uniquelocal` name the usual private ranges. Returns the offending item when one is wrong.
+ */
+function parseTrustProxy(text: string): boolean | number | string[] | string {
+  const value = text.trim().toLowerCase();
+  if (value === 'all') return true;
+  if (value === 'none') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) continue;
+    if (!parseCidrList(item).ok || item === '') return item;
+  }
   return items;
 }
 
