@@ -327,9 +327,20 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
         clientSecret: 's',
         tokenUrl: 'https://auth.example.com/token',
       };
+      for (const tokenUrl of [
+        'http://10.1.2.3/token',
+        'http://169.254.169.254/latest',
+        'http://0xA9FEA9FE/',
+      ]) {
+        const res = await tenant.client.put(path, { ...base, tokenUrl });
+        expect({ tokenUrl, status: res.status, code: res.body.code }).toEqual({
+          tokenUrl,
+          status: 422,
+          code: 'url_destination_blocked',
+        });
+        expect(res.body.detail[0].loc).toContain('tokenUrl');
+      }
       const cases: [Record<string, unknown>, string, string][] = [
-        [{ tokenUrl: 'http://10.1.2.3/token' }, 'tokenUrl', 'private, loopback'],
-        [{ tokenUrl: 'http://169.254.169.254/latest' }, 'tokenUrl', 'private, loopback'],
         [{ tokenUrl: 'ftp://auth.example.com' }, 'tokenUrl', 'http or https'],
         [{ authMethod: 'clientSecretJwt' }, 'authMethod', 'not supported'],
         [{ grantType: 'password' }, 'grantType', 'clientCredentials'],

@@ -2,10 +2,11 @@ import { EndpointRepository, PrismaService } from '@app/db';
 import { UNREACHABLE_DESTINATION_MESSAGE } from '@app/delivery';
 import { StubDnsServer, testConfig, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
+import { startApi } from '../support/running-api';
 
 /**
- * The SSRF table (reliability cases 1–7 and 11): every spelling of a forbidden destination is refused when an
- * endpoint is written (422 `url_destination_blocked`, no row) and again when a delivery is sent (a terminal
+ * The SSRF table (reliability cases 1–7 and 10–14; case 8, redirects, is in test/e2e/delivery.e2e-spec.ts):
+ * every spelling of a forbidden destination is refused when an endpoint is written (422 `url_destination_blocked`, no row) and again when a delivery is sent (a terminal
  * attempt with a generic message, no connection). Nothing is allowlisted here, so the local receiver stands
  * for an internal service: any hit on it is a guard failure. Names come from a stub DNS server.
  */
@@ -90,6 +91,7 @@ describe('SSRF table (e2e)', () => {
       'mixed.test': { a: ['93.184.216.34', '10.0.0.5'] },
       'mixed6.test': { a: ['93.184.216.34'], aaaa: ['::1'] },
       'rebind.test': { a: ['93.184.216.34'], ttl: 0 },
+      'evil.example': { a: ['10.0.0.5'] },
     });
     world = new DeliveryWorld(testConfig({ DELIVERY_ALLOWED_CIDRS: '', DELIVERY_DNS_SERVERS: dns.address }));
     await world.start();
@@ -157,12 +159,100 @@ describe('SSRF table (e2e)', () => {
       await client.delete(`/api/v1/app/${appId}/endpoint/${id}`);
     });
 
+    /** Case 13: schemes other than http(s), impossible ports, URLs that are not absolute. */
+    it.each([
+      'ftp://example.com/',
+      'file:///etc/passwd',
+      'gopher://127.0.0.1:6379/_INFO',
+      'javascript:alert(1)',
+      'data:,x',
+      'ws://example.com/',
+      'http://example.com:0/',
+      'http://example.com:65536/',
+      '//example.com',
+      'example.com',
+      'https://',
+    ])('refuses %s with 422 on url and stores nothing', async (url) => {
+      const res = await client.post(`/api/v1/app/${appId}/endpoint`, { url });
+      expect({ url, status: res.status, code: res.body.code }).toEqual({
+        url,
+        status: 422,
+        code: 'validation_error',
+      });
+      expect(res.body.detail[0].loc).toEqual(['body', 'url']);
+      expect(await endpointCount()).toBe(0);
+    });
+
+    /** Case 14: user info is not the host; the host after it is what is judged. */
+    it('judges the host, not the user info: a metadata host behind user info is refused, a decoy in it is not', async () => {
+      const refused = await client.post(`/api/v1/app/${appId}/endpoint`, {
+        url: 'http://user@169.254.169.254/',
+      });
+      expect(refused).toMatchObject({ status: 422, body: { code: 'url_destination_blocked' } });
+      for (const url of [
+        'http://169.254.169.254:80@evil.example/',
+        'http://evil.example#@169.254.169.254/',
+      ]) {
+        const accepted = await client.post(`/api/v1/app/${appId}/endpoint`, { url });
+        expect({ url, status: accepted.status }).toEqual({ url, status: 201 });
+        await client.delete(`/api/v1/app/${appId}/endpoint/${accepted.body.id}`);
+      }
+    });
+
+    /** Case 10: every outbound URL a tenant sets goes through the same judgement, with the same answer. */
+    it('refuses every forbidden spelling as an OAuth2 token URL too, with url_destination_blocked', async () => {
+      const endpoint = await client.post(`/api/v1/app/${appId}/endpoint`, {
+        url: 'https://example.com/oauth',
+      });
+      expect(endpoint.status).toBe(201);
+      for (const host of FORBIDDEN) {
+        const res = await client.put(`/api/v1/app/${appId}/endpoint/${endpoint.body.id}/oauth`, {
+          grantType: 'clientCredentials',
+          authMethod: 'clientSecretPost',
+          clientId: 'c',
+          clientSecret: 's',
+          tokenUrl: `http://${host}:${port}/token`,
+        });
+        expect({ host, status: res.status, code: res.body.code }).toEqual({
+          host,
+          status: 422,
+          code: 'url_destination_blocked',
+        });
+      }
+      await client.delete(`/api/v1/app/${appId}/endpoint/${endpoint.body.id}`);
+    });
+
     it('operational webhook endpoints are judged the same way', async () => {
       const res = await client.post('/api/v1/operational-webhook/endpoint', {
         url: 'http://169.254.169.254/',
       });
       expect(res).toMatchObject({ status: 422, body: { code: 'url_destination_blocked' } });
     });
+  });
+
+  /** Case 12: the allowlist is for local receivers; it never opens the metadata addresses. */
+  it('keeps metadata addresses refused even when their ranges are allowlisted', async () => {
+    const api = await startApi(
+      testConfig({ DELIVERY_ALLOWED_CIDRS: '169.254.0.0/16,168.63.0.0/16,100.64.0.0/10,fd00::/8' }),
+    );
+    try {
+      const tenant = await api.newTenant('allowlist');
+      const app = (await tenant.client.post('/api/v1/app', { name: 'allowlist' })).body;
+      for (const host of ['169.254.169.254', '168.63.129.16', '100.100.100.200', '[fd00:ec2::254]']) {
+        const res = await tenant.client.post(`/api/v1/app/${app.id}/endpoint`, { url: `http://${host}/` });
+        expect({ host, status: res.status, code: res.body.code }).toEqual({
+          host,
+          status: 422,
+          code: 'url_destination_blocked',
+        });
+      }
+      const allowed = await tenant.client.post(`/api/v1/app/${app.id}/endpoint`, {
+        url: 'http://169.254.0.1/',
+      });
+      expect(allowed.status).toBe(201);
+    } finally {
+      await api.close();
+    }
   });
 
   describe('at send (rows written past the API, and names resolved by the stub DNS)', () => {
@@ -245,11 +335,62 @@ describe('SSRF table (e2e)', () => {
       expect(receiver.received.length).toBe(hitsBefore);
     });
 
+    it('judges the host after the user info when sending, too (case 14)', async () => {
+      const hitsBefore = receiver.received.length;
+      const results = await deliverTo([
+        `http://127.0.0.1:${port}@evil.example:${port}/hook`,
+        `http://evil.example:${port}/hook#@127.0.0.1:${port}`,
+      ]);
+      for (const { attempts } of results) {
+        expect(attempts).toHaveLength(1);
+        expect(attempts[0]).toMatchObject({
+          errorKind: 'blocked_address',
+          response: UNREACHABLE_DESTINATION_MESSAGE,
+        });
+      }
+      expect(receiver.received.length).toBe(hitsBefore);
+    });
+
+    it('refuses an OAuth2 token URL whose name resolves privately, without calling it (case 10)', async () => {
+      const hitsBefore = receiver.received.length;
+      const { tenant, svix, app } = await world.tenantWithApp('ssrf oauth at send');
+      const endpoint = await world.api.app
+        .get(EndpointRepository)
+        .create(
+          tenant.id,
+          app.id,
+          { url: `http://evil.example:${port}/hook` },
+          `whsec_${Buffer.alloc(24, 2).toString('base64')}`,
+        );
+      const put = await tenant.client.put(`/api/v1/app/${app.id}/endpoint/${endpoint.id}/oauth`, {
+        grantType: 'clientCredentials',
+        authMethod: 'clientSecretPost',
+        clientId: 'c',
+        clientSecret: 's',
+        tokenUrl: `http://internal.test:${port}/token`,
+      });
+      expect(put.status).toBe(204);
+      const msg = await svix.message.create(app.id, { eventType: 'ssrf.oauth', payload: {} });
+      const attempts = await waitFor('the attempt', async () => {
+        const rows = await world.attemptsOf(msg.id, endpoint.id);
+        return rows.length > 0 ? rows : undefined;
+      });
+      expect(attempts[0]!.responseStatusCode).toBe(0);
+      expect(attempts[0]!.response).not.toMatch(/10\.0\.0\.5|internal\.test/);
+      expect(receiver.received.length).toBe(hitsBefore);
+    });
+
     it('tells a tenant nothing about internal names: refused, unknown and private names read the same', async () => {
       const results = await deliverTo([`http://internal.test:${port}/`, `http://no-such-name.test:${port}/`]);
       const [internal, unknown] = results.map(({ attempts }) => attempts[0]!.response);
       expect(internal).toBe(unknown);
       expect(internal).not.toMatch(/10\.0\.0\.5|internal\.test|ENOTFOUND|getaddrinfo/);
+      // Nor by how many attempts they get: a name that does not exist is terminal, as a refused one is.
+      expect(results.map(({ attempts }) => attempts.length)).toEqual([1, 1]);
+      expect(results.map(({ attempts }) => attempts[0]!.errorKind)).toEqual([
+        'blocked_address',
+        'unknown_host',
+      ]);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -17,6 +17,7 @@ import { registerJsonBodyParser } from './common/json-body';
 import { webDistDir } from './web/web-files';
 import { installHttpMetrics } from './operations/http-metrics';
 import { mountQueueBoard } from './operations/queue-board';
+import { OperatorListener } from './operations/operator-listener';
 
 /** The longest id a path may carry: uids, event ids and event-type names are at most 256 characters. */
 const MAX_PATH_PARAM_LENGTH = 256;
@@ -32,14 +33,16 @@ export async function createApiApp(
   config: AppConfig,
   { logDestination }: { logDestination?: DestinationStream } = {},
 ): Promise<NestFastifyApplication> {
+  const operatorListener = new OperatorListener(config.adminListen);
   const adapter = new FastifyAdapter({
     bodyLimit: config.limits.maxPayloadBytes + ENVELOPE_BYTES,
     // Path parameters up to the documented id lengths (uids, event ids and event-type names: 256).
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // The whole request must arrive in time: a client dripping its body cannot pin a connection. Node checks
     // the deadline every connectionsCheckingInterval (30 s by default, longer than the deadline may be).
+    // ADMIN_LISTEN=<port> adds the operator's own listener over the same handler (see OperatorListener).
     serverFactory: (handler: RequestListener) =>
-      createServer(
+      operatorListener.createServers(
         {
           requestTimeout: config.http.requestTimeoutMs,
           connectionsCheckingInterval: Math.min(1_000, config.http.requestTimeoutMs),
@@ -49,7 +52,8 @@ export async function createApiApp(
     // Fastify's own logger stays off (it would make a child logger per request): the access log hook below
     // writes one line per request with Fastify's request id.
     logger: false,
-    trustProxy: true,
+    // Whose X-Forwarded-For names a request's source (the per-source auth-failure limit): TRUST_PROXY.
+    trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
@@ -62,6 +66,8 @@ export async function createApiApp(
   });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // First of the hooks: a route not served on the listener it arrived at is unknown there (404), before anything.
+  operatorListener.install(fastify);
   // The API speaks JSON only: without other parsers, Fastify answers other content types with 415.
   registerJsonBodyParser(adapter, fastify);
   registerAccessLog(fastify, logger);

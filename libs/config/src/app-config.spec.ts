@@ -189,3 +189,51 @@ describe('PORTAL_FRAME_ANCESTORS', () => {
     );
   });
 });
+
+describe('ADMIN_LISTEN', () => {
+  it('serves the operator routes on the public listener unless told otherwise', () => {
+    expect(loadConfig(valid).adminListen).toEqual({ kind: 'same' });
+  });
+
+  it.each([
+    ['same', { kind: 'same' }],
+    ['off', { kind: 'off' }],
+    ['OFF', { kind: 'off' }],
+    ['9090', { kind: 'separate', host: '127.0.0.1', port: 9090 }],
+    ['0.0.0.0:9090', { kind: 'separate', host: '0.0.0.0', port: 9090 }],
+    ['[::1]:9090', { kind: 'separate', host: '::1', port: 9090 }],
+    ['admin.internal:9090', { kind: 'separate', host: 'admin.internal', port: 9090 }],
+  ])('reads %s', (text, expected) => {
+    expect(loadConfig({ ...valid, ADMIN_LISTEN: text }).adminListen).toEqual(expected);
+  });
+
+  it.each(['on', '0', '65536', '::1:9090', '[127.0.0.1]:9090', 'host:', ':9090', 'a b:9090'])(
+    'refuses %s, naming the variable and the accepted forms',
+    (text) => {
+      expect(() => loadConfig({ ...valid, ADMIN_LISTEN: text })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...valid, ADMIN_LISTEN: text })).toThrow(
+        /ADMIN_LISTEN must be same, off, a port/,
+      );
+    },
+  );
+});
+
+describe('TRUST_PROXY', () => {
+  it('believes X-Forwarded-For only from loopback and private ranges by default', () => {
+    expect(loadConfig(valid).trustProxy).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+  });
+
+  it.each([
+    ['all', true],
+    ['none', false],
+    ['2', 2],
+    ['10.0.0.0/8, 192.0.2.7', ['10.0.0.0/8', '192.0.2.7']],
+    ['loopback,fd00::/8', ['loopback', 'fd00::/8']],
+  ])('reads %s', (text, expected) => {
+    expect(loadConfig({ ...valid, TRUST_PROXY: text }).trustProxy).toEqual(expected);
+  });
+
+  it.each(['yes', '10.0.0.0/33', 'proxy.internal', '1,,2'])('refuses %s, naming it', (text) => {
+    expect(() => loadConfig({ ...valid, TRUST_PROXY: text })).toThrow(/TRUST_PROXY has "/);
+  });
+});

@@ -142,6 +142,34 @@ const envSchema = z.object({
   RETENTION_BATCH_SIZE: integer('RETENTION_BATCH_SIZE', 500, 1, 10_000),
   RETENTION_MAX_BATCHES: integer('RETENTION_MAX_BATCHES', 20, 1, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z
+    .string()
+    .default('loopback,linklocal,uniquelocal')
+    .transform((text, ctx) => {
+      const trust = parseTrustProxy(text);
+      if (typeof trust === 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `TRUST_PROXY has "${trust}", which is not all, none, a hop count, or a list of addresses, ranges, loopback, linklocal and uniquelocal`,
+        });
+        return z.NEVER;
+      }
+      return trust;
+    }),
+  ADMIN_LISTEN: z
+    .string()
+    .default('same')
+    .transform((text, ctx) => {
+      const listen = parseAdminListen(text);
+      if (listen === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `ADMIN_LISTEN must be same, off, a port like 9090, or host:port like 127.0.0.1:9090 or [::1]:9090 (got "${text}")`,
+        });
+        return z.NEVER;
+      }
+      return listen;
+    }),
   PORTAL_FRAME_ANCESTORS: z
     .string()
     .default('*')
@@ -159,6 +187,14 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+
+/**
+ * Where the operator's surface is served: `/admin/v1`, the queue UI (`/admin/queues`), the API documentation
+ * (`/docs`, `/docs-json`) and the API's `/metrics`. `same`: on the public listener (HOST:PORT), as before;
+ * `off`: nowhere; `separate`: only on its own listener (loopback unless a host is given), never on the public one.
+ */
+export type AdminListen =
+  { kind: 'same' } | { kind: 'off' } | { kind: 'separate'; host: string; port: number };
 
 export interface AppConfig {
   env: 'development' | 'test' | 'production';
@@ -227,6 +263,14 @@ export interface AppConfig {
    */
   flow: { endpointMaxInFlight: number; tenantMaxInFlight: number };
   logLevel: string;
+  /**
+   * TRUST_PROXY: whose `X-Forwarded-For` the API believes for a request's source address (the per-source
+   * limit on failed authentications): `true` everyone, `false` no one (the socket's address), a number of
+   * proxy hops, or the proxies' addresses and ranges (`loopback`, `linklocal`, `uniquelocal` included).
+   */
+  trustProxy: boolean | number | string[];
+  /** ADMIN_LISTEN: where the operator's routes are served (see AdminListen). */
+  adminListen: AdminListen;
   /** The consumer portal web page. */
   portal: {
     /** CSP `frame-ancestors` sources: which sites may embed the portal in an iframe. */
@@ -315,6 +359,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backgroundTasks: { batchSize: e.BACKGROUND_TASK_BATCH, stepsPerPass: e.BACKGROUND_TASK_STEPS_PER_PASS },
     flow: { endpointMaxInFlight: e.ENDPOINT_MAX_IN_FLIGHT, tenantMaxInFlight: e.TENANT_MAX_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    adminListen: e.ADMIN_LISTEN,
     portal: { frameAncestors: e.PORTAL_FRAME_ANCESTORS },
   };
 }
@@ -332,6 +378,37 @@ function parseFrameAncestors(text: string): string[] | string {
   if (bad !== undefined) return bad;
   if (items.includes("'none'") && items.length > 1) return "'none'";
   return items;
+}
+
+/**
+ * `all`, `none`, a hop count (`1`), or a comma-separated list of proxy addresses and ranges, where `loopback`,
+ * `linklocal` and `uniquelocal` name the usual private ranges. Returns the offending item when one is wrong.
+ */
+function parseTrustProxy(text: string): boolean | number | string[] | string {
+  const value = text.trim().toLowerCase();
+  if (value === 'all') return true;
+  if (value === 'none') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) continue;
+    if (!parseCidrList(item).ok || item === '') return item;
+  }
+  return items;
+}
+
+/** `same`, `off`, `9090`, `127.0.0.1:9090`, `[::1]:9090` (a bare port listens on loopback only). */
+function parseAdminListen(text: string): AdminListen | undefined {
+  const value = text.trim().toLowerCase();
+  if (value === 'same' || value === 'off') return { kind: value };
+  const match = /^(?:\[([^\]]+)\]:|([^:[\]]+):)?(\d{1,5})$/.exec(value);
+  if (!match) return undefined;
+  const host = match[1] ?? match[2] ?? '127.0.0.1';
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  if (match[1] !== undefined && isIP(match[1]) !== 6) return undefined;
+  if (match[2] !== undefined && isIP(match[2]) === 0 && !/^[a-z0-9.-]+$/.test(match[2])) return undefined;
+  return { kind: 'separate', host, port };
 }
 
 /** `1.2.3.4`, `1.2.3.4:53`, `2001:db8::53` or `[2001:db8::53]:53`: what c-ares's setServers accepts. */

@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './database-errors';
+import { isDatabaseUnavailable, isUnstorableText } from './database-errors';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -35,5 +35,33 @@ describe('isDatabaseUnavailable', () => {
     ['nothing', undefined],
   ])('is false for %s', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isUnstorableText', () => {
+  it.each([
+    [
+      'a NUL byte in a text value (22021)',
+      Object.assign(new Error('invalid byte sequence'), { code: '22021' }),
+    ],
+    ['\\u0000 in a jsonb value (22P05)', Object.assign(new Error('unsupported'), { code: '22P05' })],
+    [
+      "Prisma's driver adapter error around it",
+      Object.assign(new Error('DriverAdapterError'), {
+        cause: { originalCode: '22021', originalMessage: 'invalid byte sequence for encoding "UTF8": 0x00' },
+      }),
+    ],
+    ['only the message', new Error('invalid byte sequence for encoding "UTF8": 0x00')],
+  ])('is true for %s', (_, error) => {
+    expect(isUnstorableText(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' })],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['a plain error', new Error('boom')],
+    ['nothing', undefined],
+  ])('is false for %s', (_, error) => {
+    expect(isUnstorableText(error)).toBe(false);
   });
 });

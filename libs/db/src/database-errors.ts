@@ -72,3 +72,39 @@ export function isRetryableDatabaseError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return isDatabaseUnavailable(error) || code === '40P01' || code === '40001';
 }
+
+/**
+ * SQLSTATEs of text PostgreSQL cannot store: 22021 (a NUL byte in a text value: "invalid byte sequence for
+ * encoding UTF8: 0x00") and 22P05 (`\u0000` in a jsonb value: "unsupported Unicode escape sequence").
+ */
+const UNSTORABLE_TEXT_CODES = new Set(['22021', '22P05']);
+const UNSTORABLE_TEXT_MESSAGES = [
+  /invalid byte sequence for encoding/i,
+  /unsupported Unicode escape sequence/i,
+];
+
+/**
+ * True when PostgreSQL refused a statement because a value sent to it holds text it cannot store (the NUL
+ * character). That is the client's input, not a fault of ours: the API answers 422. Looks through `cause`
+ * chains, as `isDatabaseUnavailable` does.
+ */
+export function isUnstorableText(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== 'object') return false;
+    const { code, message, cause, originalCode, meta } = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      originalCode?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    for (const candidate of [code, originalCode]) {
+      if (typeof candidate === 'string' && UNSTORABLE_TEXT_CODES.has(candidate)) return true;
+    }
+    if (typeof message === 'string' && UNSTORABLE_TEXT_MESSAGES.some((pattern) => pattern.test(message))) {
+      return true;
+    }
+    current = cause ?? meta?.driverAdapterError;
+  }
+  return false;
+}

@@ -106,7 +106,11 @@ describe('WebhookSender', () => {
       const client = dnsSender();
       const res = await client.send({ url: named('no-such-name.test'), headers: {}, body: '{}' });
       await client.onModuleDestroy();
-      expect(res).toMatchObject({ statusCode: 0, errorKind: 'dns', body: UNREACHABLE_DESTINATION_MESSAGE });
+      expect(res).toMatchObject({
+        statusCode: 0,
+        errorKind: 'unknown_host',
+        body: UNREACHABLE_DESTINATION_MESSAGE,
+      });
     });
 
     it('refuses a name whose only address is IPv6 loopback when loopback is not allowlisted', async () => {

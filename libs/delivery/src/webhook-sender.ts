@@ -28,6 +28,8 @@ export type SendErrorKind =
   | 'timeout'
   | 'connection'
   | 'blocked_address'
+  /** The host does not exist in DNS: terminal like `blocked_address`, and told to the tenant the same way. */
+  | 'unknown_host'
   | 'invalid_url'
   | 'dns'
   | 'tls'
@@ -155,7 +157,7 @@ export class WebhookSender implements OnModuleDestroy {
       };
     } catch (error) {
       const failure = describeFailure(error);
-      if (failure.errorKind === 'blocked_address' || failure.errorKind === 'dns') {
+      if (['blocked_address', 'unknown_host', 'dns'].includes(failure.errorKind)) {
         this.logger.warn({ host: url.hostname, err: failure.detail }, 'destination unreachable');
       }
       return { statusCode: 0, durationMs: elapsed(), body: failure.body, errorKind: failure.errorKind };
@@ -241,7 +243,13 @@ function describeFailure(error: unknown): { body: string; errorKind: SendErrorKi
   if (err instanceof errors.HTTPParserError || cause instanceof errors.HTTPParserError) {
     return { body: 'The endpoint answered with a malformed HTTP response.', errorKind: 'invalid_response' };
   }
-  if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN') {
+  // A name that does not exist is treated as a refused one, terminal too: were it retried while refused
+  // names are not, the number of attempts would tell a tenant which internal names exist. A failure to ask
+  // (a DNS server that does not answer) is the resolver's fault, not the name's, and is retried.
+  if (cause.code === 'ENOTFOUND') {
+    return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'unknown_host', detail: cause.message };
+  }
+  if (cause.code === 'EAI_AGAIN') {
     return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'dns', detail: cause.message };
   }
   if (typeof cause.code === 'string' && (cause.code.startsWith('ERR_TLS') || cause.code.includes('CERT'))) {

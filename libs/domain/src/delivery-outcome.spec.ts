@@ -35,12 +35,14 @@ describe('attemptOutcome', () => {
     });
   });
 
-  it('a destination the SSRF guard refused fails at once, other transport errors are retried', () => {
-    expect(attemptOutcome({ statusCode: 0, errorKind: 'blocked_address' }, schedule, 0, at)).toEqual({
-      success: false,
-      gone: false,
-      next: { status: 'fail' },
-    });
+  it('a destination the SSRF guard refused, or a name that does not exist, fails at once; others are retried', () => {
+    for (const errorKind of ['blocked_address', 'unknown_host']) {
+      expect(attemptOutcome({ statusCode: 0, errorKind }, schedule, 0, at)).toEqual({
+        success: false,
+        gone: false,
+        next: { status: 'fail' },
+      });
+    }
     expect(attemptOutcome({ statusCode: 0, errorKind: 'dns' }, schedule, 0, at, () => 0).next.status).toBe(
       'pending',
     );

@@ -24,7 +24,10 @@ export interface AttemptResult {
   /** 0 when no HTTP response arrived. */
   statusCode: number;
   retryAfter?: string;
-  /** Why no response arrived; `blocked_address` (the SSRF guard refused the destination) is terminal. */
+  /**
+   * Why no response arrived; `blocked_address` (the SSRF guard refused the destination) and `unknown_host`
+   * (the name does not exist) are terminal.
+   */
   errorKind?: string;
 }
 
@@ -53,8 +56,11 @@ export function attemptOutcome(
   const gone = result.statusCode === 410;
   if (success) return { success, gone, next: { status: 'success' } };
   if (gone) return { success, gone, next: { status: 'fail' } };
-  // A refused destination stays refused: retrying it would only probe the guard on a schedule.
-  if (result.errorKind === 'blocked_address') return { success, gone, next: { status: 'fail' } };
+  // A refused destination stays refused: retrying it would only probe the guard on a schedule. A name that
+  // does not exist ends the same way, or the number of attempts would tell which internal names exist.
+  if (result.errorKind === 'blocked_address' || result.errorKind === 'unknown_host') {
+    return { success, gone, next: { status: 'fail' } };
+  }
   const honoursRetryAfter = result.statusCode === 429 || result.statusCode === 503;
   const delay = nextAttemptDelay({
     schedule,

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { errorCodes } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable } from '@app/db';
+import { isDatabaseUnavailable, isUnstorableText } from '@app/db';
 import { DomainError, ValidationError } from '@app/domain';
 
 /** Seconds a client is asked to wait when the database is down (503). */
@@ -92,6 +92,17 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof DomainError) {
       return [exception.status, { ...exception.extra, code: exception.code, detail: exception.message }];
+    }
+    if (isUnstorableText(exception)) {
+      // PostgreSQL refuses U+0000 in text and in jsonb: the input is at fault, whichever field carried it.
+      return [
+        422,
+        {
+          code: 'invalid_text',
+          detail:
+            'A value in the request contains the NUL character (U+0000), which cannot be stored; remove it.',
+        },
+      ];
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();

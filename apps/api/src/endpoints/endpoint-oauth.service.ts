@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isIP } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   ApplicationRepository,
@@ -7,7 +6,7 @@ import {
   EndpointOauthShown,
   EndpointRepository,
 } from '@app/db';
-import { DomainError, isAddressAllowed, ValidationError } from '@app/domain';
+import { DomainError, judgeDestination, ValidationError } from '@app/domain';
 import { EndpointOauthConfigInDto } from './endpoint-oauth.dto';
 
 /**
@@ -57,23 +56,19 @@ export class EndpointOauthService {
   }
 
   /**
-   * A token URL that names a private, loopback, link-local or reserved address outright is refused now, with
-   * the rule every delivery obeys (`DELIVERY_ALLOWED_CIDRS` exempts ranges). A host name is checked when the
-   * token is fetched, on the addresses it resolves to then: DNS can change after this check.
+   * A token URL is judged as an endpoint URL is, by the delivery guard's own rule (judgeDestination, with the
+   * same exemptions): an IP literal in any spelling, `localhost` or a metadata name is refused now with the same
+   * `url_destination_blocked`. A host name is checked when the token is fetched, on the addresses it resolves
+   * to then: DNS can change after this check.
    */
   private assertPublicTokenUrl(tokenUrl: string): void {
-    const host = new URL(tokenUrl).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    const address = isIP(host)
-      ? host
-      : host === 'localhost' || host.endsWith('.localhost')
-        ? '127.0.0.1'
-        : null;
-    if (address !== null && !isAddressAllowed(address, this.config.delivery.allowedCidrs)) {
-      throw ValidationError.field(
-        ['body', 'tokenUrl'],
-        `tokenUrl points at ${host}, a private, loopback, link-local or reserved address, which Hookrelay does not call`,
-      );
-    }
+    if (judgeDestination(new URL(tokenUrl), this.config.delivery.allowedCidrs).allowed) return;
+    throw ValidationError.coded(
+      'url_destination_blocked',
+      ['body', 'tokenUrl'],
+      'tokenUrl points at a private, loopback, link-local, multicast, reserved or cloud-metadata address, ' +
+        'which Hookrelay does not call',
+    );
   }
 
   private async resolve(tenantId: string, appIdOrUid: string, endpointIdOrUid: string) {

@@ -26,6 +26,9 @@ const urlSchema = z
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       ctx.addIssue({ code: 'custom', message: 'url scheme must be http or https' });
+    } else if (url.port === '0') {
+      // The parser keeps port 0, which nothing can be sent to (ports above 65535 it refuses itself).
+      ctx.addIssue({ code: 'custom', message: 'url port must be from 1 to 65535' });
     }
   });
 
