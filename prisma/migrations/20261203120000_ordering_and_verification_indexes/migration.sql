@@ -14,3 +14,8 @@ CREATE INDEX "deliveries_ordering_waiting_idx" ON "deliveries"("endpoint_id", "o
     WHERE "ordering_line" = 'waiting';
 
 DROP INDEX "deliveries_ordering_line_idx";
+
+-- Endpoint verification (docs/verification.md#crashes): the reconciler looks, every tick, for endpoints still
+-- pending whose challenge a crash left without a next step. Only pending endpoints have an entry.
+CREATE INDEX "endpoints_verification_pending_idx" ON "endpoints"("updated_at")
+    WHERE "verification" = 'pending';
