@@ -180,6 +180,19 @@ describe('endpoint ownership verification (e2e)', () => {
     expect(optedOut).not.toHaveProperty('verification');
   });
   describe('crash windows: the reconciler moves a stranded challenge on', () => {
+    async function verifiedThenDelivered(
+      client: HttpClient,
+      appId: string,
+      endpointId: string,
+      receiver: TestReceiver,
+      msgId: string,
+    ) {
+      await waitFor('verified', async () => (await verificationOf(client, appId, endpointId)) === 'verified');
+      await waitFor('the held message', () =>
+        receiver.received.some((r) => r.headers['webhook-id'] === msgId),
+      );
+    }
+
     it('sends a challenge the API never sent (it died after committing the pending endpoint)', async () => {
       const receiver = await world.receiver(owner(() => 'right'));
       const { tenant, svix, app } = await world.tenantWithApp('verify-api-crash');
@@ -196,13 +209,7 @@ describe('endpoint ownership verification (e2e)', () => {
       });
       const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 5 } });
 
-      await waitFor(
-        'verified',
-        async () => (await verificationOf(tenant.client, app.id, endpoint.id)) === 'verified',
-      );
-      await waitFor('the held message', () =>
-        receiver.received.some((r) => r.headers['webhook-id'] === msg.id),
-      );
+      await verifiedThenDelivered(tenant.client, app.id, endpoint.id, receiver, msg.id);
       // The reconciler sent the stored challenge, once, before the message.
       const challenges = receiver.received.filter(isChallenge);
       expect(challenges.map((r) => JSON.parse(r.body) as unknown)).toEqual([
@@ -230,13 +237,7 @@ describe('endpoint ownership verification (e2e)', () => {
       try {
         const endpoint = await createEndpoint(tenant.client, app.id, { url: receiver.url, verify: true });
         const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 6 } });
-        await waitFor(
-          'verified',
-          async () => (await verificationOf(tenant.client, app.id, endpoint.id)) === 'verified',
-        );
-        await waitFor('the held message', () =>
-          receiver.received.some((r) => r.headers['webhook-id'] === msg.id),
-        );
+        await verifiedThenDelivered(tenant.client, app.id, endpoint.id, receiver, msg.id);
         expect(crashed).toBe(true);
         // One challenge, answered once: the reconciler settled it from the recorded success, not a new try.
         expect(receiver.received.filter(isChallenge)).toHaveLength(1);
