@@ -241,10 +241,12 @@ describe('endpoint ownership verification (e2e)', () => {
         expect(crashed).toBe(true);
         // One challenge, answered once: the reconciler settled it from the recorded success, not a new try.
         expect(receiver.received.filter(isChallenge)).toHaveLength(1);
-        const attempts = await prisma().deliveryAttempt.findMany({
-          where: { endpointId: endpoint.id, status: 'success' },
-        });
-        expect(attempts).toHaveLength(2);
+        // The message's attempt is recorded after the receiver answered it: wait for the record, then count.
+        await waitFor('the message attempt recorded', async () =>
+          (await world.attemptsOf(msg.id, endpoint.id)).some((a) => a.status === 'success'),
+        );
+        const attempts = await prisma().deliveryAttempt.findMany({ where: { endpointId: endpoint.id } });
+        expect(attempts.map((a) => a.status)).toEqual(['success', 'success']);
       } finally {
         spy.mockRestore();
       }
