@@ -2,27 +2,16 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { createRedis, type RedisClient } from './redis-connection';
 
-/** Deletes KEYS[1] only while it still holds ARGV[1]. */
-const DELETE_IF_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-interface SharedCacheCommands {
-  deleteIf(key: string, value: string): Promise<number>;
-}
-
 /**
  * Short-lived values that every process shares through Redis (`<QUEUE_PREFIX>:shared:<name>`), for work one
- * process should do and the others reuse (an OAuth2 token toward a receiver): a value with a time to live,
- * a compare-and-delete, and a claim (`SET NX`) saying "I am doing it". Values are stored as given: seal
- * anything secret first. Fail fast, never queue, like the rate limiter: when Redis cannot answer at once a
+ * process should do and the others reuse (an OAuth2 token toward a receiver): a value with a time to live and
+ * a claim (`SET NX`) saying "I am doing it". Values are stored as given: seal anything secret first. Fail fast, never queue, like the rate limiter: when Redis cannot answer at once a
  * read misses, a write is dropped and a claim is granted, so the caller does the work itself, as if alone.
  */
 @Injectable()
 export class SharedCache implements OnApplicationShutdown {
   private readonly logger = new Logger(SharedCache.name);
-  private readonly redis: RedisClient & SharedCacheCommands;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -32,9 +21,13 @@ export class SharedCache implements OnApplicationShutdown {
       maxRetriesPerRequest: 0,
       commandTimeout: 250,
       lazyConnect: false,
-    }) as RedisClient & SharedCacheCommands;
-    this.redis.defineCommand('deleteIf', { numberOfKeys: 1, lua: DELETE_IF_LUA });
+    });
     this.redis.on('error', () => undefined);
+  }
+
+  /** Connected to Redis: values are shared (otherwise every read misses). */
+  get ready(): boolean {
+    return this.redis.status === 'ready';
   }
 
   onApplicationShutdown(): void {
@@ -49,11 +42,6 @@ export class SharedCache implements OnApplicationShutdown {
   /** Stores `value` for `ttlMs` (at least 1 ms), replacing any. */
   async set(name: string, value: string, ttlMs: number): Promise<void> {
     await this.run(() => this.redis.set(this.key(name), value, 'PX', Math.max(1, Math.ceil(ttlMs))), null);
-  }
-
-  /** Deletes the value only while it is still `value` (another process may have replaced it since). */
-  async deleteIf(name: string, value: string): Promise<void> {
-    await this.run(() => this.redis.deleteIf(this.key(name), value), 0);
   }
 
   /**
@@ -81,7 +69,7 @@ export class SharedCache implements OnApplicationShutdown {
   }
 
   private async run<T>(command: () => Promise<T>, fallback: T): Promise<T> {
-    if (this.redis.status !== 'ready') return fallback;
+    if (!this.ready) return fallback;
     try {
       return await command();
     } catch (error) {
