@@ -1,4 +1,5 @@
-import { PrismaService } from '@app/db';
+import { randomBytes } from 'node:crypto';
+import { EndpointRepository, PrismaService } from '@app/db';
 import { testConfig, TestReceiver, waitFor, type HttpClient, type Reply } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
@@ -177,5 +178,99 @@ describe('endpoint ownership verification (e2e)', () => {
     // An explicit verify: false opts out.
     const optedOut = await createEndpoint(tenant.client, app.id, { url: receiver.url, verify: false });
     expect(optedOut).not.toHaveProperty('verification');
+  });
+  describe('crash windows: the reconciler moves a stranded challenge on', () => {
+    async function verifiedThenDelivered(
+      client: HttpClient,
+      appId: string,
+      endpointId: string,
+      receiver: TestReceiver,
+      msgId: string,
+    ) {
+      await waitFor('verified', async () => (await verificationOf(client, appId, endpointId)) === 'verified');
+      await waitFor('the held message', () =>
+        receiver.received.some((r) => r.headers['webhook-id'] === msgId),
+      );
+    }
+
+    it('sends a challenge the API never sent (it died after committing the pending endpoint)', async () => {
+      const receiver = await world.receiver(owner(() => 'right'));
+      const { tenant, svix, app } = await world.tenantWithApp('verify-api-crash');
+      const endpoint = await createEndpoint(tenant.client, app.id, { url: receiver.url });
+      // The row exactly as EndpointsService.create commits it before sending the challenge: the API dies here.
+      const challenge = randomBytes(24).toString('base64url');
+      await prisma().endpoint.update({
+        where: { id: endpoint.id },
+        data: {
+          verification: 'pending',
+          verificationChallenge: challenge,
+          verificationExpiresAt: new Date(Date.now() + 3_600_000),
+        },
+      });
+      const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 5 } });
+
+      await verifiedThenDelivered(tenant.client, app.id, endpoint.id, receiver, msg.id);
+      // The reconciler sent the stored challenge, once, before the message.
+      const challenges = receiver.received.filter(isChallenge);
+      expect(challenges.map((r) => JSON.parse(r.body) as unknown)).toEqual([
+        { type: 'endpoint.verification', challenge },
+      ]);
+      expect(receiver.received.indexOf(challenges[0]!)).toBeLessThan(
+        receiver.received.findIndex((r) => r.headers['webhook-id'] === msg.id),
+      );
+    });
+
+    it('settles a challenge whose success was recorded by a worker that died before marking the endpoint', async () => {
+      const receiver = await world.receiver(owner(() => 'right'));
+      const { tenant, svix, app } = await world.tenantWithApp('verify-worker-crash');
+      // The worker "dies" right after the challenge's successful record: its first settle never happens.
+      const endpoints = world.worker.get(EndpointRepository);
+      const settle = endpoints.settleVerification.bind(endpoints);
+      let crashed = false;
+      const spy = jest.spyOn(endpoints, 'settleVerification').mockImplementation(async (...args) => {
+        if (!crashed) {
+          crashed = true;
+          throw new Error('worker died between the record and settling the endpoint');
+        }
+        return settle(...args);
+      });
+      try {
+        const endpoint = await createEndpoint(tenant.client, app.id, { url: receiver.url, verify: true });
+        const msg = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 6 } });
+        await verifiedThenDelivered(tenant.client, app.id, endpoint.id, receiver, msg.id);
+        expect(crashed).toBe(true);
+        // One challenge, answered once: the reconciler settled it from the recorded success, not a new try.
+        expect(receiver.received.filter(isChallenge)).toHaveLength(1);
+        // The message's attempt is recorded after the receiver answered it: wait for the record, then count.
+        await waitFor('the message attempt recorded', async () =>
+          (await world.attemptsOf(msg.id, endpoint.id)).some((a) => a.status === 'success'),
+        );
+        const attempts = await prisma().deliveryAttempt.findMany({ where: { endpointId: endpoint.id } });
+        expect(attempts.map((a) => a.status)).toEqual(['success', 'success']);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('expires a challenge never sent once its deadline has passed, instead of sending it late', async () => {
+      const receiver = await world.receiver(owner(() => 'right'));
+      const { tenant, app } = await world.tenantWithApp('verify-api-crash-late');
+      const endpoint = await createEndpoint(tenant.client, app.id, { url: receiver.url });
+      await prisma().endpoint.update({
+        where: { id: endpoint.id },
+        data: {
+          verification: 'pending',
+          verificationChallenge: randomBytes(24).toString('base64url'),
+          verificationExpiresAt: new Date(Date.now() - 1_000),
+        },
+      });
+      await waitFor(
+        'stored as expired',
+        async () =>
+          (await prisma().endpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).verification ===
+          'expired',
+      );
+      expect(receiver.received.filter(isChallenge)).toHaveLength(0);
+    });
   });
 });

@@ -1,8 +1,11 @@
 import nacl from 'tweetnacl';
 import { PrismaService } from '@app/db';
+import { ReceiverTokenService } from '@app/delivery';
 import { verifyWebhook } from '@app/sdk';
+import { SharedCache } from '@app/queue';
 import { HttpClient, svixError, testConfig, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
+import { startWorker } from '../support/running-worker';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
@@ -281,6 +284,67 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
         return rows.length > 0 ? rows : undefined;
       });
       expect(attempts.map((a) => [a.status, a.responseStatusCode])).toEqual([['success', 204]]);
+    });
+
+    it('two worker processes share one token through Redis: one fetch, and one fresh token after a 401', async () => {
+      const other = await startWorker(world.config);
+      const caches = [world.worker, other].map((w) => w.get(SharedCache));
+      // The first token answer waits until both workers asked to fetch: one claimed it, the other waits.
+      let claims = 0;
+      let bothAsked!: () => void;
+      const asked = new Promise<void>((resolve) => (bothAsked = resolve));
+      const spies = caches.map((cache) => {
+        const claim = cache.claim.bind(cache);
+        return jest.spyOn(cache, 'claim').mockImplementation(async (...args) => {
+          const granted = await claim(...args);
+          if (++claims === 2) bothAsked();
+          return granted;
+        });
+      });
+      const tokenServer = await world.receiver((_request, index) => ({
+        ...token(`tok-${index + 1}`),
+        ...(index === 0 ? { until: asked } : {}),
+      }));
+      try {
+        const { app, endpoint } = await endpointWithOauth('oauth-shared', 'https://receiver.example/hook', {
+          grantType: 'clientCredentials',
+          authMethod: 'clientSecretPost',
+          clientId: 'client-shared',
+          clientSecret: 'secret-shared',
+          tokenUrl: tokenServer.url,
+        });
+        const [one, two] = [world.worker, other].map((w) => w.get(ReceiverTokenService));
+        const row = await world.worker
+          .get(PrismaService)
+          .endpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+        const target = { tenantId: row.tenantId, applicationId: app.id, id: endpoint.id };
+        const config = (await one!.config(row.tenantId, app.id, endpoint.id))!;
+
+        const both = await Promise.all([one!.bearer(target, config), two!.bearer(target, config)]);
+        expect(both).toEqual([
+          { kind: 'token', authorization: 'Bearer tok-1' },
+          { kind: 'token', authorization: 'Bearer tok-1' },
+        ]);
+        expect(tokenServer.received).toHaveLength(1);
+
+        // The receiver refused tok-1 at both: the first to ask fetches tok-2, the other takes it from Redis.
+        expect(await one!.bearer(target, config, true)).toEqual({
+          kind: 'token',
+          authorization: 'Bearer tok-2',
+        });
+        expect(await two!.bearer(target, config, true)).toEqual({
+          kind: 'token',
+          authorization: 'Bearer tok-2',
+        });
+        expect(tokenServer.received).toHaveLength(2);
+        // Sealed in Redis (ENCRYPTION_KEY): the token is not there in clear.
+        const stored = await caches[0]!.get(`oauth-token:${endpoint.id}`);
+        expect(stored).toMatch(/^v1:/);
+        expect(stored).not.toContain('tok-2');
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+        await other.close();
+      }
     });
 
     it('a token server answering garbage fails the attempt with a clear reason, and sends nothing', async () => {

@@ -16,6 +16,8 @@ describe('request rate limits (e2e)', () => {
       RATE_LIMIT_PER_SECOND: '1',
       RATE_LIMIT_BURST: '3',
       AUTH_FAILURES_PER_MINUTE: '3',
+      // 1 per second with a burst of 2, per source address, on the unauthenticated public-key document.
+      PUBLIC_RATE_LIMIT_PER_SECOND: '1',
     });
   let api: RunningApi;
 
@@ -87,6 +89,32 @@ describe('request rate limits (e2e)', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await tenant.client.get('/api/v1/app', source)).status).toBe(429);
     expect((await tenant.client.get('/api/v1/app', { 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
+  });
+
+  it('limits the unauthenticated public-key document per source address, before looking the application up', async () => {
+    const tenant = await api.newTenant('public keys');
+    const app = (await tenant.client.post('/api/v1/app', { name: 'keys' })).body as { id: string };
+    const url = `/api/v1/app/${app.id}/public-keys`;
+    const source = { 'x-forwarded-for': '203.0.113.20' };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => api.anonymous.get(url, source)));
+    const admitted = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(admitted.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(admitted.length + refused.length).toBe(5);
+    expect(admitted[0]!.body).toEqual({ appId: app.id, keys: [] });
+    expect(admitted[0]!.headers.get('ratelimit-limit')).toBe('2');
+    const no = refused[0]!;
+    expect(no.body).toMatchObject({ code: 'rate_limited' });
+    expect(no.body.detail).toContain('unauthenticated requests');
+    expect(Number(no.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // An unknown application costs the same allowance: refused before the lookup, not a 404.
+    expect(
+      (await api.anonymous.get('/api/v1/app/app_2zzzzzzzzzzzzzzzzzzzzzzzzz/public-keys', source)).status,
+    ).toBe(429);
+    // Another address has its own allowance; the tenant's own API calls are not counted against either.
+    expect((await api.anonymous.get(url, { 'x-forwarded-for': '203.0.113.21' })).status).toBe(200);
+    expect((await tenant.client.get('/api/v1/app', source)).status).toBe(200);
   });
 
   it('fails open without Redis: requests are served, unlimited', async () => {

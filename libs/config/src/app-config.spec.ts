@@ -17,7 +17,12 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
     });
     expect(config.database).toEqual({ connectTimeoutMs: 3_000, statementTimeoutMs: 30_000 });
-    expect(config.rateLimits).toEqual({ perSecond: 1000, burst: 2000, authFailuresPerMinute: 20 });
+    expect(config.rateLimits).toEqual({
+      perSecond: 1000,
+      burst: 2000,
+      authFailuresPerMinute: 20,
+      publicPerSecond: 10,
+    });
     expect(config.delivery.retryScheduleMs).toEqual([5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]);
     expect(config.delivery.timeoutMs).toBe(15_000);
     expect(config.delivery.endpointDisableAfterMs).toBe(5 * 86_400_000);

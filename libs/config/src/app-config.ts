@@ -73,6 +73,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_SECOND: integer('RATE_LIMIT_PER_SECOND', 1000, 0, 1_000_000),
   RATE_LIMIT_BURST: integer('RATE_LIMIT_BURST', 2000, 1, 10_000_000),
   AUTH_FAILURES_PER_MINUTE: integer('AUTH_FAILURES_PER_MINUTE', 20, 0, 100_000),
+  PUBLIC_RATE_LIMIT_PER_SECOND: integer('PUBLIC_RATE_LIMIT_PER_SECOND', 10, 0, 1_000_000),
   DATABASE_CONNECT_TIMEOUT_MS: integer('DATABASE_CONNECT_TIMEOUT_MS', 3_000, 100, 60_000),
   DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
   DELIVERY_RETRY_SCHEDULE: z
@@ -216,9 +217,10 @@ export interface AppConfig {
   /**
    * API request limits, shared by every API instance through Redis (fail open without Redis). Per tenant:
    * `perSecond` sustained (0: no limit; a tenant's own setting overrides it), `burst` at once, scaled with a
-   * tenant's own rate. Per source address: failed authentications per minute (0: no limit).
+   * tenant's own rate. Per source address: failed authentications per minute (0: no limit), and requests per
+   * second to the unauthenticated routes that read the database (`publicPerSecond`, 0: no limit).
    */
-  rateLimits: { perSecond: number; burst: number; authFailuresPerMinute: number };
+  rateLimits: { perSecond: number; burst: number; authFailuresPerMinute: number; publicPerSecond: number };
   delivery: {
     retryScheduleMs: number[];
     timeoutMs: number;
@@ -333,6 +335,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perSecond: e.RATE_LIMIT_PER_SECOND,
       burst: e.RATE_LIMIT_BURST,
       authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+      publicPerSecond: e.PUBLIC_RATE_LIMIT_PER_SECOND,
     },
     delivery: {
       retryScheduleMs: e.DELIVERY_RETRY_SCHEDULE,

@@ -7,6 +7,7 @@ import { SqlService } from './sql.service';
 import { isDatabaseUnavailable } from './database-errors';
 import { ReadCache } from './read-cache';
 import { lockOrderingKeys, OrderingLine } from './ordering-locks';
+import { ADVANCE_LINES, STALLED_LINES } from './ordering-statements';
 import type { SqlTransaction } from './sql.service';
 
 export type DeliveryStatusName = 'pending' | 'sending' | 'success' | 'fail' | 'canceled';
@@ -113,39 +114,6 @@ const DUE = `id, fence, tenant_id AS "tenantId", application_id AS "applicationI
 
 /** A delivery an ordering line released: due at `dueAt` (now, or its message's `deliverAt`). */
 export type ReleasedDelivery = DueDelivery & { dueAt: Date; orderingKey: string };
-
-/**
- * Moves ordering lines on (docs/ordering.md): in each line given that has no live head (pending or sending),
- * the first waiting delivery in accept order becomes the head and is due now. A head that ended without
- * leaving the line (nothing does today; a guard) leaves it here. Runs under the lines' locks.
- */
-const ADVANCE_LINES = `WITH lines AS (
-   SELECT DISTINCT e AS endpoint_id, k AS ordering_key FROM unnest($1::text[], $2::text[]) AS u(e, k)
- ), ended AS (
-   UPDATE deliveries h SET ordering_line = NULL, updated_at = now()
-     FROM lines l
-    WHERE h.endpoint_id = l.endpoint_id AND h.ordering_key = l.ordering_key AND h.ordering_line = 'head'
-      AND h.status NOT IN ('pending', 'sending')
- ), next AS (
-   SELECT w.id
-     FROM lines l
-     CROSS JOIN LATERAL (
-       SELECT n.id FROM deliveries n
-        WHERE n.endpoint_id = l.endpoint_id AND n.ordering_key = l.ordering_key
-          AND n.ordering_line = 'waiting' AND n.status = 'pending'
-        ORDER BY n.ordering_seq
-        LIMIT 1) w
-    WHERE NOT EXISTS (SELECT 1 FROM deliveries h
-                       WHERE h.endpoint_id = l.endpoint_id AND h.ordering_key = l.ordering_key
-                         AND h.ordering_line = 'head' AND h.status IN ('pending', 'sending'))
- )
- UPDATE deliveries d
-    SET ordering_line = 'head', next_attempt_at = GREATEST(now(), COALESCE(m.deliver_at, now())),
-        fence = d.fence + 1, updated_at = now()
-   FROM next n, messages m
-  WHERE d.id = n.id AND m.id = d.message_id
- RETURNING d.id, d.fence, d.tenant_id AS "tenantId", d.application_id AS "applicationId",
-           d.endpoint_id AS "endpointId", d.next_attempt_at AS "dueAt", d.ordering_key AS "orderingKey"`;
 
 async function advanceLines(tx: SqlTransaction, lines: readonly OrderingLine[]): Promise<ReleasedDelivery[]> {
   if (lines.length === 0) return [];
@@ -624,16 +592,7 @@ export class DeliveryRepository {
    * expunge cancels a head without releasing, and the reconciler must not depend on it. See `releaseLines`.
    */
   findStalledLines(graceMs: number, limit: number): Promise<OrderingLine[]> {
-    return this.sql.query<OrderingLine>(
-      `SELECT DISTINCT w.endpoint_id AS "endpointId", w.ordering_key AS key FROM deliveries w
-        WHERE w.ordering_line = 'waiting' AND w.status = 'pending'
-          AND w.updated_at <= now() - make_interval(secs => $1)
-          AND NOT EXISTS (SELECT 1 FROM deliveries h
-                           WHERE h.endpoint_id = w.endpoint_id AND h.ordering_key = w.ordering_key
-                             AND h.ordering_line = 'head' AND h.status IN ('pending', 'sending'))
-        LIMIT $2`,
-      [graceMs / 1000, limit],
-    );
+    return this.sql.query<OrderingLine>(STALLED_LINES, [graceMs / 1000, limit]);
   }
 
   /** Under the lines' locks, makes the first waiting delivery of each line with no live head its head. */

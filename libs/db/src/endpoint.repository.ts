@@ -41,6 +41,17 @@ export interface EndpointRecord {
   updatedAt: Date;
 }
 
+/** A pending challenge that a crash left without a next step (see `findStrandedVerifications`). */
+export interface StrandedVerification {
+  endpointId: string;
+  tenantId: string;
+  applicationId: string;
+  challenge: string;
+  expiresAt: Date;
+  /** The status of the challenge's delivery; null when the challenge message was never sent. */
+  challengeStatus: 'success' | 'fail' | 'canceled' | null;
+}
+
 /** A verification challenge to start (or start again) on an endpoint. */
 export interface VerificationStart {
   challenge: string;
@@ -291,6 +302,36 @@ export class EndpointRepository {
       [endpointId, challenge, outcome],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Endpoints still `pending` for longer than `graceMs` whose challenge either was never sent (the API died
+   * between the endpoint's commit and the send) or has a final delivery that was never turned into the
+   * endpoint's state (the worker died between the challenge's record and settling it). The challenge's
+   * message is found by its `eventId` (`verificationEventId`). Through `endpoints_verification_pending_idx`.
+   */
+  findStrandedVerifications(
+    graceMs: number,
+    eventIdPrefix: string,
+    limit: number,
+  ): Promise<StrandedVerification[]> {
+    return this.sql.query<StrandedVerification>(
+      `SELECT e.id AS "endpointId", e.tenant_id AS "tenantId", e.application_id AS "applicationId",
+              e.verification_challenge AS challenge, e.verification_expires_at AS "expiresAt",
+              d.status AS "challengeStatus"
+         FROM endpoints e
+         LEFT JOIN messages m ON m.application_id = e.application_id
+                             AND m.event_id = $2 || e.verification_challenge
+         LEFT JOIN deliveries d ON d.message_id = m.id AND d.endpoint_id = e.id
+        WHERE e.verification = 'pending' AND e.verification_challenge IS NOT NULL
+          AND e.verification_expires_at IS NOT NULL
+          AND e.updated_at <= now() - make_interval(secs => $1)
+          AND (m.id IS NULL
+               OR (d.status IN ('success', 'fail', 'canceled') AND d.updated_at <= now() - make_interval(secs => $1)))
+        ORDER BY e.updated_at
+        LIMIT $3`,
+      [graceMs / 1000, eventIdPrefix, limit],
+    );
   }
 
   /** The current plain secret (`whsec_…` or `whsk_…`): callers show `publicSigningKey` of it, never it. */

@@ -107,9 +107,13 @@ const INGEST = `WITH input AS (
    SELECT s.*,
           CASE WHEN s.ordering_key IS NULL THEN NULL
                WHEN row_number() OVER (PARTITION BY s.endpoint_id, s.ordering_key ORDER BY s.n) = 1
+                    -- Two lookups, one in each of the lines' partial indexes (head, waiting).
                     AND NOT EXISTS (SELECT 1 FROM deliveries l
                                      WHERE l.endpoint_id = s.endpoint_id AND l.ordering_key = s.ordering_key
-                                       AND l.ordering_line IS NOT NULL)
+                                       AND l.ordering_line = 'head')
+                    AND NOT EXISTS (SELECT 1 FROM deliveries l
+                                     WHERE l.endpoint_id = s.endpoint_id AND l.ordering_key = s.ordering_key
+                                       AND l.ordering_line = 'waiting')
                THEN 'head' ELSE 'waiting' END AS line
      FROM sequenced s
  ), new_deliveries AS (

@@ -1,3 +1,4 @@
+import { LOCK_LINES } from './ordering-statements';
 import type { SqlTransaction } from './sql.service';
 
 /** An ordering key's line: one per endpoint and key (docs/ordering.md). */
@@ -5,12 +6,6 @@ export interface OrderingLine {
   endpointId: string;
   key: string;
 }
-
-/**
- * The advisory-lock class of ordering lines: the two-integer lock space, which PostgreSQL keeps apart from the
- * one-integer space of `SqlService.exclusively`.
- */
-const ORDERING_LOCK_CLASS = 0x4f52; // "OR"
 
 /**
  * Takes the transaction-scoped locks of these lines, in a fixed order (so two transactions cannot deadlock
@@ -21,9 +16,5 @@ const ORDERING_LOCK_CLASS = 0x4f52; // "OR"
  */
 export async function lockOrderingKeys(tx: SqlTransaction, lines: readonly OrderingLine[]): Promise<void> {
   if (lines.length === 0) return;
-  await tx.query(
-    `SELECT pg_advisory_xact_lock($1, h)
-       FROM (SELECT DISTINCT hashtext(e || '/' || k) AS h FROM unnest($2::text[], $3::text[]) AS u(e, k) ORDER BY h) s`,
-    [ORDERING_LOCK_CLASS, lines.map((l) => l.endpointId), lines.map((l) => l.key)],
-  );
+  await tx.query(LOCK_LINES, [lines.map((l) => l.endpointId), lines.map((l) => l.key)]);
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { AdvisoryLocks, DeliveryRepository, DueCursor, IdempotencyRepository } from '@app/db';
 import { JobProducer } from '@app/queue';
+import { EndpointVerificationService } from './endpoint-verification.service';
 import { Metrics } from './metrics';
 import { OutboxService } from './outbox.service';
 
@@ -33,6 +34,8 @@ const IDEMPOTENCY_PURGE_PER_TICK = 5 * PAGE;
  * - queues again the deliveries whose worker died mid-attempt (lease expired);
  * - moves on ordering lines whose head ended without releasing the next one (an expunge), never queueing a
  *   delivery that waits behind a live head (waiting deliveries have no due time, so the walk above skips them);
+ * - moves on endpoint verifications that a crash left pending: a challenge never sent is sent, one whose
+ *   delivery ended without settling the endpoint settles it (docs/verification.md#crashes);
  * - carries out the outbox: operational webhooks and tenant purges;
  * - deletes expired `Idempotency-Key` entries (a bounded number per tick), so the table holds about one day
  *   of keys, not every key ever sent.
@@ -51,6 +54,7 @@ export class ReconcilerService {
     private readonly outbox: OutboxService,
     private readonly metrics: Metrics,
     private readonly idempotencyKeys: IdempotencyRepository,
+    private readonly verification: EndpointVerificationService,
   ) {}
 
   async tick(): Promise<ReconcileReport> {
@@ -80,6 +84,7 @@ export class ReconcilerService {
     const stalled = await this.deliveries.findStalledLines(this.config.reconciler.graceMs, PAGE);
     const released = await this.deliveries.releaseLines(stalled);
     if (await this.jobs.enqueueDeliveries(released, 'reconciler')) requeued += released.length;
+    await this.verification.repairStranded(this.config.reconciler.graceMs);
     for (let page = 0; page < PAGES_PER_TICK; page++) {
       const due = await this.deliveries.findDue(this.config.reconciler.graceMs, this.cursor, PAGE);
       // Most of a long backlog is still queued, waiting its turn: only the deliveries without a job are added.

@@ -9,6 +9,15 @@ export type VerificationState = 'pending' | 'verified' | 'failed' | 'expired';
 /** The challenge message's event type, and the `type` of its body. */
 export const VERIFICATION_EVENT_TYPE = 'endpoint.verification';
 
+/**
+ * The `eventId` of the message that carries a challenge: one message per challenge, so sending it again (the
+ * reconciler, after a crash between the endpoint's commit and the send) is a no-op when it went out already,
+ * and the reconciler finds a challenge's message by the application's `(application_id, event_id)` index.
+ */
+export function verificationEventId(challenge: string): string {
+  return `${VERIFICATION_EVENT_TYPE}.${challenge}`;
+}
+
 /** A fresh random challenge (192 bits, URL-safe). */
 export function newVerificationChallenge(): string {
   return randomBytes(24).toString('base64url');

@@ -4,3 +4,4 @@ export * from './bull-connection';
 export * from './job.producer';
 export * from './queue.module';
 export * from './rate-limiter';
+export * from './shared-cache';

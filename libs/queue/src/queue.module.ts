@@ -3,6 +3,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { BullConnection, BullConnectionModule } from './bull-connection';
 import { JobProducer } from './job.producer';
+import { SharedCache } from './shared-cache';
 
 /**
  * BullMQ on the configured Redis. The shared config is what the worker's processors connect with (BullMQ's
@@ -20,7 +21,7 @@ import { JobProducer } from './job.producer';
       }),
     }),
   ],
-  providers: [JobProducer],
-  exports: [JobProducer, BullModule],
+  providers: [JobProducer, SharedCache],
+  exports: [JobProducer, SharedCache, BullModule],
 })
 export class QueueModule {}

@@ -24,6 +24,7 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     // Request limits are off unless a test is about them (test/security/rate-limits.e2e-spec.ts).
     RATE_LIMIT_PER_SECOND: '0',
     AUTH_FAILURES_PER_MINUTE: '0',
+    PUBLIC_RATE_LIMIT_PER_SECOND: '0',
     ...overrides,
   });
 }

@@ -16,6 +16,9 @@ export const AUDIENCE = 'hookrelay:audience';
 export const PORTAL_CAPABILITY = 'hookrelay:portal-capability';
 
 export const Public = () => SetMetadata(AUDIENCE, 'public' satisfies Audience);
+/** On a public route that does work per request (a database read): limited per source address. */
+export const SOURCE_LIMITED = 'hookrelay:source-limited';
+export const LimitedPerSource = () => SetMetadata(SOURCE_LIMITED, true);
 export const AdminOnly = () => SetMetadata(AUDIENCE, 'admin' satisfies Audience);
 export const TenantOnly = () => SetMetadata(AUDIENCE, 'tenant' satisfies Audience);
 export const PortalOnly = () => SetMetadata(AUDIENCE, 'portal' satisfies Audience);

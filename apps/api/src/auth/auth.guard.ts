@@ -5,7 +5,13 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import { ApplicationRepository } from '@app/db';
 import { DomainError, hasCapability, PortalCapability } from '@app/domain';
 import { AdminToken } from './admin-token';
-import { AUDIENCE, Audience, AuthenticatedRequest, PORTAL_CAPABILITY } from './auth.decorators';
+import {
+  AUDIENCE,
+  Audience,
+  AuthenticatedRequest,
+  PORTAL_CAPABILITY,
+  SOURCE_LIMITED,
+} from './auth.decorators';
 import { PortalSession, PortalTokenService } from './portal-token.service';
 import { bearerToken, TenantKeys } from './tenant-keys.service';
 import { RequestLimits } from './request-limits.service';
@@ -32,9 +38,15 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     const audience = this.reflector.getAllAndOverride<Audience | undefined>(AUDIENCE, targets);
-    if (audience === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
+    if (audience === 'public') {
+      // No tenant to count against: a public route that reads the database is limited per source address.
+      if (this.reflector.getAllAndOverride<boolean | undefined>(SOURCE_LIMITED, targets)) {
+        await this.limits.admitSource(request.ip, reply);
+      }
+      return true;
+    }
     // A source that keeps sending bad credentials is refused before its next token is looked at.
     await this.limits.assertSourceAllowed(request.ip, reply);
     try {

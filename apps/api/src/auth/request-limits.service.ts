@@ -9,7 +9,9 @@ import { RateDecision, RateLimiter } from '@app/queue';
  * The API's request limits (RateLimiter, in Redis, shared by every instance): each tenant's requests per
  * second (the operator's per-tenant setting, else RATE_LIMIT_PER_SECOND), and failed authentications per
  * source address (AUTH_FAILURES_PER_MINUTE), which once spent refuse that address before its token is even
- * looked at. Answers over a limit are 429 with Retry-After; tenant requests carry RateLimit-* headers.
+ * looked at, and requests per source address to the public routes that read the database
+ * (PUBLIC_RATE_LIMIT_PER_SECOND). Answers over a limit are 429 with Retry-After; tenant requests and limited
+ * public ones carry RateLimit-* headers.
  */
 @Injectable()
 export class RequestLimits {
@@ -36,6 +38,27 @@ export class RequestLimits {
         429,
         'rate_limited',
         `This tenant sent more than ${perSecond} requests per second; retry in ${decision.retryAfterS} s.`,
+      );
+    }
+  }
+
+  /**
+   * Counts a request to an unauthenticated route (`@LimitedPerSource()`) against its source address:
+   * `PUBLIC_RATE_LIMIT_PER_SECOND`, with a burst of two seconds' worth.
+   */
+  async admitSource(source: string, reply: FastifyReply): Promise<void> {
+    const perSecond = this.config.rateLimits.publicPerSecond;
+    if (perSecond <= 0) return;
+    const decision = await this.limiter.take(`public:${source}`, {
+      perSecond,
+      burst: Math.max(1, Math.round(perSecond * 2)),
+    });
+    setRateLimitHeaders(reply, decision);
+    if (!decision.admitted) {
+      throw new DomainError(
+        429,
+        'rate_limited',
+        `This address sent more than ${perSecond} unauthenticated requests per second; retry in ${decision.retryAfterS} s.`,
       );
     }
   }
