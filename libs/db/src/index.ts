@@ -13,6 +13,7 @@ export * from './event-type.repository';
 export * from './endpoint.repository';
 export * from './endpoint-oauth.repository';
 export * from './secret-box.provider';
+export * from './sealed-headers';
 export * from './old-secrets';
 export * from './outbox.repository';
 export * from './advisory-locks';

@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deriveSubkey } from './secret-box';
 
 /**
  * Tenant API keys: `hr_` + base64url of 32 random bytes (no `.`: the Svix SDKs read a region suffix after one).
@@ -37,5 +38,5 @@ export function apiKeyMatches(hashKey: Buffer, presented: string, storedHash: Ui
 
 /** The HMAC key for API-key hashes, derived from ENCRYPTION_KEY so operators manage one secret. */
 export function apiKeyHashKey(encryptionKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'hookrelay/api-key-hash/v1', 32));
+  return deriveSubkey(encryptionKey, 'hookrelay/api-key-hash/v1');
 }
