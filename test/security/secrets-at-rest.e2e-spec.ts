@@ -1,6 +1,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { Svix } from 'svix';
 import { AppSecretBox, EndpointOauthRepository, EndpointRepository, PrismaService } from '@app/db';
+import { SecretResealService } from '@app/delivery';
 import { SecretBoxError } from '@app/domain';
 import { svixError } from '@app/testing';
 import { startApi, RunningApi } from '../support/running-api';
@@ -183,5 +184,29 @@ describe('secrets at rest are bound to their tenant and endpoint', () => {
       'X-Legacy': 'plain',
       'X-More': '1',
     });
+  });
+
+  it('re-seals legacy rows and leaves a row it cannot open as it was, reporting it by id', async () => {
+    const a = await tenantWithEndpoints('reseal', 2);
+    const [legacy, broken] = twoOf(a.endpoints);
+    const secret = 'whsec_' + Buffer.alloc(32, 6).toString('base64');
+    await sql.query(`UPDATE endpoints SET secret = $2 WHERE id = $1`, [
+      legacy.id,
+      legacySeal(secret, 1, api.config.encryptionKey),
+    ]);
+    const foreign = legacySeal(secret, 1, randomBytes(32));
+    await sql.query(`UPDATE endpoints SET secret = $2 WHERE id = $1`, [broken.id, foreign]);
+
+    const report = await api.app.get(SecretResealService).tick();
+    expect(report.ran).toBe(true);
+    expect(report.unreadable).toEqual([broken.id]);
+    expect(report.remaining).toBe(1);
+    const rows = await sql.query<{ id: string; secret: string }>(
+      'SELECT id, secret FROM endpoints WHERE id = ANY($1::text[])',
+      [[legacy.id, broken.id]],
+    );
+    expect(rows.find((r) => r.id === broken.id)!.secret).toBe(foreign);
+    expect(rows.find((r) => r.id === legacy.id)!.secret).toMatch(/^v1c:/);
+    expect((await a.svix.endpoint.getSecret(a.app.id, legacy.id)).key).toBe(secret);
   });
 });
