@@ -10,6 +10,7 @@ import { DeliveryProcessor } from './delivery/delivery.processor';
 import { assertRegistryComplete, JOB_HANDLERS, type JobHandlers } from './jobs/job-handlers';
 import { ReconcilerLoop } from './maintenance/reconciler.loop';
 import { RetentionLoop } from './maintenance/retention.loop';
+import { SecretResealLoop } from './maintenance/secret-reseal.loop';
 import { WorkerMetricsServer } from './metrics/metrics.server';
 import { RedisPolicyCheck } from './startup/redis-policy.check';
 
@@ -51,6 +52,7 @@ export class WorkerModule implements OnModuleInit {
         RedisPolicyCheck,
         ReconcilerLoop,
         RetentionLoop,
+        SecretResealLoop,
         WorkerMetricsServer,
         ...PROCESSORS,
       ],

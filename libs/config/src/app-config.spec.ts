@@ -242,3 +242,62 @@ describe('TRUST_PROXY', () => {
     expect(() => loadConfig({ ...valid, TRUST_PROXY: text })).toThrow(/TRUST_PROXY has "/);
   });
 });
+
+describe('encryption keys', () => {
+  const keyA = Buffer.alloc(32, 1).toString('base64');
+  const keyB = Buffer.alloc(32, 2).toString('base64');
+  const keyC = Buffer.alloc(32, 3).toString('base64');
+
+  it('is version 1 with no previous keys by default, and re-seals every 10 minutes', () => {
+    const config = loadConfig(valid);
+    expect(config.encryptionKeys).toEqual([{ version: 1, key: config.encryptionKey }]);
+    expect(config.secretReseal).toEqual({ intervalMs: 600_000 });
+  });
+
+  it('lists the current key first, then the previous ones with their versions', () => {
+    const config = loadConfig({
+      ...valid,
+      ENCRYPTION_KEY: keyC,
+      ENCRYPTION_KEY_VERSION: '3',
+      ENCRYPTION_KEY_PREVIOUS: ` 2:${keyB}, 1:${keyA} `,
+      SECRET_RESEAL_INTERVAL: '30s',
+    });
+    expect(config.encryptionKey.toString('base64')).toBe(keyC);
+    expect(config.encryptionKeys.map((k) => [k.version, k.key.toString('base64')])).toEqual([
+      [3, keyC],
+      [2, keyB],
+      [1, keyA],
+    ]);
+    expect(config.secretReseal.intervalMs).toBe(30_000);
+  });
+
+  it.each([
+    [
+      { ENCRYPTION_KEY_PREVIOUS: keyA },
+      /ENCRYPTION_KEY_PREVIOUS entry 1 is not <version>:<base64 of 32 bytes>/,
+    ],
+    [{ ENCRYPTION_KEY_PREVIOUS: `1:${keyA},2:c2hvcnQ=` }, /ENCRYPTION_KEY_PREVIOUS entry 2 is not/],
+    [{ ENCRYPTION_KEY_PREVIOUS: `0:${keyA}` }, /ENCRYPTION_KEY_PREVIOUS entry 1 is not/],
+    [
+      { ENCRYPTION_KEY_VERSION: '2', ENCRYPTION_KEY_PREVIOUS: `1:${keyA},1:${keyB}` },
+      /lists version 1 twice/,
+    ],
+    [{ ENCRYPTION_KEY_PREVIOUS: `1:${keyA}` }, /lists version 1, which is ENCRYPTION_KEY_VERSION/],
+    [
+      { ENCRYPTION_KEY_VERSION: '2', ENCRYPTION_KEY_PREVIOUS: `1:${valid.ENCRYPTION_KEY}` },
+      /lists the current ENCRYPTION_KEY \(as version 1\); a rotation needs a new key/,
+    ],
+    [{ ENCRYPTION_KEY_VERSION: '0' }, /ENCRYPTION_KEY_VERSION must be a whole number from 1 to 999999999/],
+    [{ SECRET_RESEAL_INTERVAL: 'hourly' }, /SECRET_RESEAL_INTERVAL must be a duration/],
+  ])('refuses %j with one sentence that never shows a key', (env, message) => {
+    const attempt = () => loadConfig({ ...valid, ...env });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (error) {
+      for (const key of [keyA, keyB, valid.ENCRYPTION_KEY])
+        expect((error as Error).message).not.toContain(key);
+    }
+  });
+});

@@ -68,6 +68,19 @@ const envSchema = z.object({
     .refine((text) => Buffer.from(text, 'base64').length === 32 && /^[A-Za-z0-9+/]+=*$/.test(text), {
       message: 'ENCRYPTION_KEY must be 32 bytes in base64 (generate one with: openssl rand -base64 32)',
     }),
+  ENCRYPTION_KEY_VERSION: integer('ENCRYPTION_KEY_VERSION', 1, 1, 999_999_999),
+  ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parsePreviousKeys(text);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  SECRET_RESEAL_INTERVAL: duration('SECRET_RESEAL_INTERVAL', '10m'),
   MAX_PAYLOAD_BYTES: integer('MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   HTTP_REQUEST_TIMEOUT_MS: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
   RATE_LIMIT_PER_SECOND: integer('RATE_LIMIT_PER_SECOND', 1000, 0, 1_000_000),
@@ -212,7 +225,15 @@ export interface AppConfig {
   /** `cluster`: REDIS_URL names one node of a Redis Cluster; the client discovers the others. */
   redis: { url: string; prefix: string; cluster: boolean };
   adminToken: string;
+  /** The current master key (ENCRYPTION_KEY): seals, signs portal tokens, hashes new API keys. */
   encryptionKey: Buffer;
+  /**
+   * Every master key by version, the current one (ENCRYPTION_KEY_VERSION) first, then ENCRYPTION_KEY_PREVIOUS:
+   * what opens values sealed, tokens signed and API keys hashed before the last rotation.
+   */
+  encryptionKeys: { version: number; key: Buffer }[];
+  /** How often a worker moves sealed values to the current key (SecretResealService). */
+  secretReseal: { intervalMs: number };
   limits: { maxPayloadBytes: number };
   /**
    * API request limits, shared by every API instance through Redis (fail open without Redis). Per tenant:
@@ -314,6 +335,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid configuration: WORKER_METRICS_PORT and WORKER_HEALTH_PORT are both ${e.WORKER_METRICS_PORT}; give the metrics listener its own port.`,
     );
   }
+  const encryptionKey = Buffer.from(e.ENCRYPTION_KEY, 'base64');
+  const clash = e.ENCRYPTION_KEY_PREVIOUS.find(
+    (p) => p.version === e.ENCRYPTION_KEY_VERSION || p.key.equals(encryptionKey),
+  );
+  if (clash) {
+    throw new ConfigError(
+      clash.version === e.ENCRYPTION_KEY_VERSION
+        ? `Invalid configuration: ENCRYPTION_KEY_PREVIOUS lists version ${clash.version}, which is ENCRYPTION_KEY_VERSION; give the new ENCRYPTION_KEY a version no earlier key had.`
+        : `Invalid configuration: ENCRYPTION_KEY_PREVIOUS lists the current ENCRYPTION_KEY (as version ${clash.version}); a rotation needs a new key.`,
+    );
+  }
   return {
     env: e.NODE_ENV,
     http: {
@@ -329,7 +361,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX, cluster: e.REDIS_CLUSTER },
     adminToken: e.ADMIN_TOKEN,
-    encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
+    encryptionKey,
+    encryptionKeys: [{ version: e.ENCRYPTION_KEY_VERSION, key: encryptionKey }, ...e.ENCRYPTION_KEY_PREVIOUS],
+    secretReseal: { intervalMs: Math.max(e.SECRET_RESEAL_INTERVAL, 50) },
     limits: { maxPayloadBytes: e.MAX_PAYLOAD_BYTES },
     rateLimits: {
       perSecond: e.RATE_LIMIT_PER_SECOND,
@@ -412,6 +446,32 @@ function parseAdminListen(text: string): AdminListen | undefined {
   if (match[1] !== undefined && isIP(match[1]) !== 6) return undefined;
   if (match[2] !== undefined && isIP(match[2]) === 0 && !/^[a-z0-9.-]+$/.test(match[2])) return undefined;
   return { kind: 'separate', host, port };
+}
+
+/**
+ * ENCRYPTION_KEY_PREVIOUS: retired master keys as `<version>:<base64 of 32 bytes>`, comma-separated (spaces
+ * allowed), e.g. `1:AbC…=,2:XyZ…=`. Returns the message for the first bad entry, which names its position and
+ * never echoes key material.
+ */
+function parsePreviousKeys(text: string): { version: number; key: Buffer }[] | string {
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const keys: { version: number; key: Buffer }[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const match = /^([1-9]\d{0,8}):([A-Za-z0-9+/]+=*)$/.exec(entry);
+    const key = match ? Buffer.from(match[2]!, 'base64') : undefined;
+    if (!match || key?.length !== 32) {
+      return `ENCRYPTION_KEY_PREVIOUS entry ${index + 1} is not <version>:<base64 of 32 bytes>; use a list like 1:<old key>,2:<older key> with the version each key had as ENCRYPTION_KEY_VERSION`;
+    }
+    const version = Number(match[1]);
+    if (keys.some((k) => k.version === version)) {
+      return `ENCRYPTION_KEY_PREVIOUS lists version ${version} twice; each key version names one key`;
+    }
+    keys.push({ version, key });
+  }
+  return keys;
 }
 
 /** `1.2.3.4`, `1.2.3.4:53`, `2001:db8::53` or `[2001:db8::53]:53`: what c-ares's setServers accepts. */

@@ -16,6 +16,16 @@ export interface ApiKeyCandidate {
   id: string;
   tenantId: string;
   hash: Uint8Array;
+  /** The master-key version whose subkey made `hash` (see ApiKeyHasher). */
+  hashKeyVersion: number;
+}
+
+/** A new key's stored form (ApiKeyHasher.issue). */
+export interface StoredApiKey {
+  name: string;
+  prefix: string;
+  hash: Buffer;
+  hashKeyVersion: number;
 }
 
 const SELECT = { id: true, name: true, prefix: true, createdAt: true } as const;
@@ -28,7 +38,7 @@ export class ApiKeyRepository {
     private readonly cache: ReadCache,
   ) {}
 
-  async create(tenantId: string, key: { name: string; prefix: string; hash: Buffer }): Promise<ApiKeyRecord> {
+  async create(tenantId: string, key: StoredApiKey): Promise<ApiKeyRecord> {
     await this.assertTenant(tenantId);
     const created = await this.prisma.apiKey.create({
       data: {
@@ -37,6 +47,7 @@ export class ApiKeyRepository {
         name: key.name,
         prefix: key.prefix,
         hash: new Uint8Array(key.hash),
+        hashKeyVersion: key.hashKeyVersion,
       },
       select: SELECT,
     });
@@ -77,12 +88,35 @@ export class ApiKeyRepository {
       (keys) => [`apikey:${prefix}`, ...keys.map((k) => `tenant:${k.tenantId}`)],
       () =>
         this.sql.query<ApiKeyCandidate>(
-          `SELECT k.id, k.tenant_id AS "tenantId", k.hash
+          `SELECT k.id, k.tenant_id AS "tenantId", k.hash, k.hash_key_version AS "hashKeyVersion"
              FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
             WHERE k.prefix = $1 AND k.revoked_at IS NULL AND t.deleted_at IS NULL`,
           [prefix],
         ),
     );
+  }
+
+  /**
+   * Replaces a key's hash with one under the current master key, after it matched under an older one. Only
+   * if the row still has the hash that matched, so two requests re-hashing at once write once.
+   */
+  async rehash(id: string, prefix: string, from: Uint8Array, to: { hash: Buffer; hashKeyVersion: number }) {
+    await this.sql.query(`UPDATE api_keys SET hash = $3, hash_key_version = $4 WHERE id = $1 AND hash = $2`, [
+      id,
+      Buffer.from(from),
+      to.hash,
+      to.hashKeyVersion,
+    ]);
+    await this.cache.invalidate(`apikey:${prefix}`);
+  }
+
+  /** Live keys whose hash is not under `currentVersion` yet: they stop working once their key version goes. */
+  async countHashedUnderOlderKeys(currentVersion: number): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND hash_key_version <> $1`,
+      [currentVersion],
+    );
+    return row?.n ?? 0;
   }
 
   private async assertTenant(tenantId: string): Promise<void> {

@@ -12,6 +12,7 @@ import { EventTypeRepository } from './event-type.repository';
 import { EndpointRepository } from './endpoint.repository';
 import { EndpointOauthRepository } from './endpoint-oauth.repository';
 import { AppSecretBox } from './secret-box.provider';
+import { SealedValuesRepository } from './sealed-values.repository';
 import { OutboxRepository } from './outbox.repository';
 import { AdvisoryLocks } from './advisory-locks';
 import { ReadCache } from './read-cache';
@@ -34,6 +35,7 @@ const REPOSITORIES = [
   EndpointRepository,
   EndpointOauthRepository,
   AppSecretBox,
+  SealedValuesRepository,
   OutboxRepository,
   AdvisoryLocks,
   PortalAccessRepository,

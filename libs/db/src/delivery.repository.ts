@@ -39,7 +39,8 @@ export interface ClaimedDelivery {
     uid: string | null;
     url: string;
     disabled: boolean;
-    headers: Record<string, string>;
+    /** Custom headers as stored (sealed; plain in a row not re-sealed yet): the caller opens them (`openHeaders`). */
+    headers: unknown;
     /** Sealed secrets as stored; the caller opens them. */
     secret: string;
     /** The stored JSON of rotated-out secrets (see old-secrets.ts). */
@@ -234,7 +235,7 @@ interface ClaimRow {
   endpointUid: string | null;
   url: string;
   disabled: boolean;
-  headers: Record<string, string>;
+  headers: unknown;
   secret: string;
   oldSecrets: unknown;
   failingSince: Date | null;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { DomainError, OauthClientConfig } from '@app/domain';
+import { DomainError, OauthClientConfig, SealContext } from '@app/domain';
 import { PrismaService } from './prisma.service';
 import { ReadCache } from './read-cache';
 import { AppSecretBox } from './secret-box.provider';
@@ -11,7 +11,7 @@ export type EndpointOauthShown = Omit<OauthClientConfig, 'clientSecret' | 'refre
 
 /**
  * What `endpoints.oauth` holds: the configuration with the client secret and refresh token sealed with
- * `AppSecretBox`. Sealed and opened here only (`seal`/`open` below), so no caller handles a sealed value and a
+ * `AppSecretBox`, each bound to its tenant, endpoint and field. Sealed and opened here only (`seal`/`open` below), so no caller handles a sealed value and a
  * change to how secrets are sealed touches this file alone.
  */
 interface StoredOauth extends EndpointOauthShown {
@@ -56,7 +56,7 @@ export class EndpointOauthRepository {
       tenantId,
       applicationId,
       endpointId,
-      this.sealed(config) as unknown as Prisma.InputJsonObject,
+      this.sealed(tenantId, endpointId, config) as unknown as Prisma.InputJsonObject,
     );
   }
 
@@ -79,7 +79,7 @@ export class EndpointOauthRepository {
       async () => (await this.stored(tenantId, applicationId, endpointId).catch(() => null)) ?? null,
     );
     if (!stored) return null;
-    return { fingerprint: stored.revision, open: () => this.opened(stored) };
+    return { fingerprint: stored.revision, open: () => this.opened(tenantId, endpointId, stored) };
   }
 
   /** The token server rotated the refresh token: the next fetch must use the new one. */
@@ -91,7 +91,13 @@ export class EndpointOauthRepository {
   ): Promise<void> {
     const stored = await this.stored(tenantId, applicationId, endpointId);
     if (!stored) return;
-    const next: StoredOauth = { ...stored, refreshToken: this.box.seal(refreshToken) };
+    const next: StoredOauth = {
+      ...stored,
+      refreshToken: this.box.seal(
+        refreshToken,
+        SealContext.endpointOauth(tenantId, endpointId, 'refreshToken'),
+      ),
+    };
     await this.write(tenantId, applicationId, endpointId, next as unknown as Prisma.InputJsonObject);
   }
 
@@ -122,20 +128,28 @@ export class EndpointOauthRepository {
     await this.cache.invalidate(`endpoints:${applicationId}`);
   }
 
-  private sealed(config: OauthClientConfig): StoredOauth {
+  private sealed(tenantId: string, endpointId: string, config: OauthClientConfig): StoredOauth {
+    const seal = (value: string | null, field: 'clientSecret' | 'refreshToken') =>
+      value === null ? null : this.box.seal(value, SealContext.endpointOauth(tenantId, endpointId, field));
     return {
       ...config,
       revision: randomUUID(),
-      clientSecret: config.clientSecret === null ? null : this.box.seal(config.clientSecret),
-      refreshToken: config.refreshToken === null ? null : this.box.seal(config.refreshToken),
+      clientSecret: seal(config.clientSecret, 'clientSecret'),
+      refreshToken: seal(config.refreshToken, 'refreshToken'),
     };
   }
 
-  private opened({ revision: _revision, ...stored }: StoredOauth): OauthClientConfig {
+  private opened(
+    tenantId: string,
+    endpointId: string,
+    { revision: _revision, ...stored }: StoredOauth,
+  ): OauthClientConfig {
+    const open = (value: string | null, field: 'clientSecret' | 'refreshToken') =>
+      value === null ? null : this.box.open(value, SealContext.endpointOauth(tenantId, endpointId, field));
     return {
       ...stored,
-      clientSecret: stored.clientSecret === null ? null : this.box.open(stored.clientSecret),
-      refreshToken: stored.refreshToken === null ? null : this.box.open(stored.refreshToken),
+      clientSecret: open(stored.clientSecret, 'clientSecret'),
+      refreshToken: open(stored.refreshToken, 'refreshToken'),
     };
   }
 }

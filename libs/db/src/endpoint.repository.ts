@@ -6,6 +6,7 @@ import {
   newId,
   PayloadFilter,
   publicSigningKey,
+  SealContext,
   shownVerification,
   signingSecretKind,
   VerificationState,
@@ -16,6 +17,7 @@ import { ReadCache } from './read-cache';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 import { isUniqueViolation } from './prisma-errors';
 import { AppSecretBox } from './secret-box.provider';
+import { openHeaders, sealHeaders } from './sealed-headers';
 import { DEFAULT_SECRET_GRACE_MS, parseOldSecrets, retireSecret } from './old-secrets';
 
 export interface EndpointRecord {
@@ -109,6 +111,7 @@ export interface SecretRotation {
 
 const SELECT = {
   id: true,
+  tenantId: true,
   applicationId: true,
   uid: true,
   url: true,
@@ -135,8 +138,9 @@ const notFound = () => DomainError.notFound('Endpoint');
 
 /**
  * An application's endpoints. Every query is scoped by tenant and application, so an endpoint is only ever
- * found through the application it belongs to. Signing secrets are sealed (with `AppSecretBox`) on the way
- * in and opened on the way out: no caller of this repository handles a sealed value.
+ * found through the application it belongs to. Signing secrets and custom headers are sealed (with
+ * `AppSecretBox`, bound to their tenant and endpoint) on the way in and opened on the way out: no caller of
+ * this repository handles a sealed value.
  */
 @Injectable()
 export class EndpointRepository {
@@ -154,14 +158,15 @@ export class EndpointRepository {
     secret: string,
     verification?: VerificationStart,
   ): Promise<EndpointRecord> {
+    const id = newId('endpoint');
     try {
       const row = await this.prisma.endpoint.create({
         data: {
-          id: newId('endpoint'),
+          id,
           tenantId,
           applicationId,
-          ...toColumns(data),
-          secret: this.box.seal(secret),
+          ...this.toColumns(tenantId, id, { ...data, headers: data.headers ?? {} }),
+          secret: this.box.seal(secret, SealContext.endpointSecret(tenantId, id)),
           // Pending from its first instant: no delivery can reach it before its owner answers.
           ...(verification
             ? {
@@ -174,7 +179,7 @@ export class EndpointRepository {
         select: SELECT,
       });
       await this.routingChanged(applicationId);
-      return toRecord(row);
+      return this.toRecord(row);
     } catch (error) {
       if (isUniqueViolation(error)) throw uidTaken();
       throw error;
@@ -197,7 +202,7 @@ export class EndpointRepository {
       where: { tenantId, applicationId, ...(isId('endpoint', idOrUid) ? { id: idOrUid } : { uid: idOrUid }) },
       select: SELECT,
     });
-    return row ? toRecord(row) : undefined;
+    return row ? this.toRecord(row) : undefined;
   }
 
   async list(tenantId: string, applicationId: string, query: PageQuery): Promise<Page<EndpointRecord>> {
@@ -208,7 +213,11 @@ export class EndpointRepository {
       take: window.take,
       select: SELECT,
     });
-    return toPage(rows.map(toRecord), query, window);
+    return toPage(
+      rows.map((row) => this.toRecord(row)),
+      query,
+      window,
+    );
   }
 
   async update(
@@ -220,7 +229,7 @@ export class EndpointRepository {
     try {
       const { count } = await this.prisma.endpoint.updateMany({
         where: { tenantId, applicationId, id },
-        data: toColumns(data),
+        data: this.toColumns(tenantId, id, data),
       });
       if (count === 0) throw notFound();
     } catch (error) {
@@ -240,8 +249,12 @@ export class EndpointRepository {
   ): Promise<Record<string, string>> {
     return this.prisma.$transaction(async (tx) => {
       const row = await lockedRow(tx, tenantId, applicationId, id, { headers: true });
-      const headers = change(row.headers as Record<string, string>);
-      await tx.endpoint.update({ where: { id }, data: { headers }, select: { id: true } });
+      const headers = change(openHeaders(this.box, tenantId, id, row.headers));
+      await tx.endpoint.update({
+        where: { id },
+        data: { headers: sealHeaders(this.box, tenantId, id, headers) },
+        select: { id: true },
+      });
       return headers;
     });
   }
@@ -341,7 +354,7 @@ export class EndpointRepository {
       select: { secret: true },
     });
     if (!row) throw notFound();
-    return this.box.open(row.secret);
+    return this.box.open(row.secret, SealContext.endpointSecret(tenantId, id));
   }
 
   /**
@@ -355,7 +368,7 @@ export class EndpointRepository {
     rotation: SecretRotation,
   ): Promise<void> {
     const now = rotation.now ?? new Date();
-    const sealed = this.box.seal(rotation.secret);
+    const sealed = this.box.seal(rotation.secret, SealContext.endpointSecret(tenantId, id));
     await this.prisma.$transaction(async (tx) => {
       const row = await lockedRow(tx, tenantId, applicationId, id, { secret: true, oldSecrets: true });
       const oldSecrets = retireSecret(
@@ -386,8 +399,13 @@ export class EndpointRepository {
       `publickeys:${applicationId}`,
       () => [`app:${applicationId}`, `endpoints:${applicationId}`],
       async () => {
-        const rows = await this.sql.query<{ id: string | null; secret: string | null; oldSecrets: unknown }>(
-          `SELECT e.id, e.secret, e.old_secrets AS "oldSecrets"
+        const rows = await this.sql.query<{
+          id: string | null;
+          tenantId: string;
+          secret: string | null;
+          oldSecrets: unknown;
+        }>(
+          `SELECT e.id, a.tenant_id AS "tenantId", e.secret, e.old_secrets AS "oldSecrets"
              FROM applications a LEFT JOIN endpoints e ON e.application_id = a.id AND e.tenant_id = a.tenant_id
             WHERE a.id = $1 AND NOT a.operational ORDER BY e.id`,
           [applicationId],
@@ -396,12 +414,13 @@ export class EndpointRepository {
         return rows.flatMap((row) => {
           if (row.id === null || row.secret === null) return [];
           const endpointId = row.id;
+          const context = SealContext.endpointSecret(row.tenantId, endpointId);
           const stored = [
             { secret: row.secret, expiresAt: null as string | null },
             ...parseOldSecrets(row.oldSecrets),
           ];
           return stored.flatMap(({ secret, expiresAt }) => {
-            const plain = this.box.open(secret);
+            const plain = this.box.open(secret, context);
             return signingSecretKind(plain) === 'ed25519'
               ? [{ endpointId, key: publicSigningKey(plain), expiresAt }]
               : [];
@@ -480,6 +499,41 @@ export class EndpointRepository {
   routingChanged(applicationId: string): Promise<void> {
     return this.cache.invalidate(`endpoints:${applicationId}`);
   }
+
+  private toRecord(row: Row): EndpointRecord {
+    const { verificationExpiresAt, tenantId, ...rest } = row;
+    return {
+      ...rest,
+      headers: openHeaders(this.box, tenantId, row.id, row.headers),
+      metadata: row.metadata as Record<string, string>,
+      payloadFilter: (row.payloadFilter as PayloadFilter | null) ?? null,
+      verification: shownVerification(row.verification, verificationExpiresAt),
+    };
+  }
+
+  /**
+   * The columns of a write: headers sealed to the endpoint; `payloadFilter` null as SQL NULL (Prisma writes
+   * one into a JSON column only when told so, `DbNull`; a plain null is refused).
+   */
+  private toColumns<D extends Partial<EndpointData>>(
+    tenantId: string,
+    endpointId: string,
+    data: D,
+  ): Omit<D, 'payloadFilter' | 'headers'> & {
+    payloadFilter?: Prisma.InputJsonValue | typeof Prisma.DbNull;
+    headers?: string;
+  } {
+    const { payloadFilter, headers, ...rest } = data;
+    return {
+      ...rest,
+      ...(headers === undefined ? {} : { headers: sealHeaders(this.box, tenantId, endpointId, headers) }),
+      ...(payloadFilter === undefined
+        ? {}
+        : {
+            payloadFilter: payloadFilter === null ? Prisma.DbNull : (payloadFilter as Prisma.InputJsonObject),
+          }),
+    };
+  }
 }
 
 async function lockedRow<S extends Prisma.EndpointSelect>(
@@ -497,27 +551,4 @@ async function lockedRow<S extends Prisma.EndpointSelect>(
   const row = await tx.endpoint.findUnique({ where: { id }, select });
   if (!row) throw notFound();
   return row;
-}
-
-function toRecord(row: Row): EndpointRecord {
-  const { verificationExpiresAt, ...rest } = row;
-  return {
-    ...rest,
-    headers: row.headers as Record<string, string>,
-    metadata: row.metadata as Record<string, string>,
-    payloadFilter: (row.payloadFilter as PayloadFilter | null) ?? null,
-    verification: shownVerification(row.verification, verificationExpiresAt),
-  };
-}
-
-/** Prisma writes SQL NULL into a JSON column only when told so (`DbNull`); a plain null is refused. */
-function toColumns<D extends Partial<EndpointData>>(
-  data: D,
-): Omit<D, 'payloadFilter'> & { payloadFilter?: Prisma.InputJsonValue | typeof Prisma.DbNull } {
-  const { payloadFilter, ...rest } = data;
-  if (payloadFilter === undefined) return rest;
-  return {
-    ...rest,
-    payloadFilter: payloadFilter === null ? Prisma.DbNull : (payloadFilter as Prisma.InputJsonObject),
-  };
 }

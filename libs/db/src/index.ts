@@ -13,6 +13,8 @@ export * from './event-type.repository';
 export * from './endpoint.repository';
 export * from './endpoint-oauth.repository';
 export * from './secret-box.provider';
+export * from './sealed-headers';
+export * from './sealed-values.repository';
 export * from './old-secrets';
 export * from './outbox.repository';
 export * from './advisory-locks';

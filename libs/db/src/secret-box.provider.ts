@@ -3,13 +3,14 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import { SecretBox } from '@app/domain';
 
 /**
- * The process's one SecretBox, keyed from ENCRYPTION_KEY. Building it here, and nowhere else, means a key
- * rotation (adding the next version in front and keeping retired ones to open old values) is a change to
- * this constructor only; the API and the worker both get it by injecting `AppSecretBox`.
+ * The process's one SecretBox, keyed from ENCRYPTION_KEY (sealing, as ENCRYPTION_KEY_VERSION) and
+ * ENCRYPTION_KEY_PREVIOUS (opening what older keys sealed). Callers seal and open with the value's owner:
+ * `box.seal(plain, SealContext.endpointSecret(tenantId, endpointId))`. The API and the worker both get it by
+ * injecting `AppSecretBox`; SecretResealService moves what older keys sealed to the current one.
  */
 @Injectable()
 export class AppSecretBox extends SecretBox {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    super([{ version: 1, key: config.encryptionKey }]);
+    super(config.encryptionKeys);
   }
 }

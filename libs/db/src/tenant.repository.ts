@@ -4,6 +4,7 @@ import { PrismaService } from './prisma.service';
 import { SqlService } from './sql.service';
 import { ReadCache } from './read-cache';
 import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
+import type { StoredApiKey } from './api-key.repository';
 
 export interface TenantRecord {
   id: string;
@@ -70,14 +71,21 @@ export class TenantRepository {
   /** Creates the tenant and its first API key in one transaction. */
   async createWithKey(
     name: string,
-    key: { name: string; prefix: string; hash: Buffer },
+    key: StoredApiKey,
   ): Promise<{ tenant: TenantRecord; keyId: string; keyCreatedAt: Date }> {
     const tenantId = newId('tenant');
     const keyId = newId('apiKey');
     const [tenant, apiKey] = await this.prisma.$transaction([
       this.prisma.tenant.create({ data: { id: tenantId, name }, select: SELECT }),
       this.prisma.apiKey.create({
-        data: { id: keyId, tenantId, name: key.name, prefix: key.prefix, hash: new Uint8Array(key.hash) },
+        data: {
+          id: keyId,
+          tenantId,
+          name: key.name,
+          prefix: key.prefix,
+          hash: new Uint8Array(key.hash),
+          hashKeyVersion: key.hashKeyVersion,
+        },
         select: { createdAt: true },
       }),
     ]);

@@ -8,6 +8,7 @@ import {
   DeliveryRepository,
   EndpointRepository,
   isRetryableDatabaseError,
+  openHeaders,
   OutboxWebhook,
   parseOldSecrets,
   RecordedAttempt,
@@ -22,6 +23,7 @@ import {
   messageEventsFor,
   newId,
   OperationalEventType,
+  SealContext,
   webhookHeaders,
 } from '@app/domain';
 import { JobProducer } from '@app/queue';
@@ -263,10 +265,13 @@ export class DeliveryAttemptService {
   private headersFor(claimed: ClaimedDelivery, at: Date): Record<string, string> {
     // Every secret that signs now: the current one, then rotated-out ones still in their grace period.
     const old = unexpiredOldSecrets(parseOldSecrets(claimed.endpoint.oldSecrets), at);
-    const secrets = [claimed.endpoint.secret, ...old.map((o) => o.secret)].map((s) => this.secretBox.open(s));
+    const context = SealContext.endpointSecret(claimed.tenantId, claimed.endpoint.id);
+    const secrets = [claimed.endpoint.secret, ...old.map((o) => o.secret)].map((s) =>
+      this.secretBox.open(s, context),
+    );
     return {
       // Custom headers first: nothing an endpoint configures can replace the signature or content type.
-      ...claimed.endpoint.headers,
+      ...openHeaders(this.secretBox, claimed.tenantId, claimed.endpoint.id, claimed.endpoint.headers),
       'content-type': 'application/json',
       'user-agent': `Hookrelay/${HOOKRELAY_VERSION}`,
       ...webhookHeaders({

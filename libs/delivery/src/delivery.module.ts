@@ -9,6 +9,7 @@ import { OutboxService } from './outbox.service';
 import { ReconcilerService } from './reconciler.service';
 import { Metrics } from './metrics';
 import { RetentionService } from './retention.service';
+import { SecretResealService } from './secret-reseal.service';
 import { BackgroundTaskRunner } from './background-task.runner';
 import { ReceiverTokenService } from './receiver-token.service';
 import { EndpointVerificationService } from './endpoint-verification.service';
@@ -24,6 +25,7 @@ const SERVICES = [
   ReconcilerService,
   Metrics,
   RetentionService,
+  SecretResealService,
   BackgroundTaskRunner,
   ReceiverTokenService,
   EndpointVerificationService,

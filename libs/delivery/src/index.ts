@@ -11,6 +11,7 @@ export * from './version';
 export * from './flow-control.service';
 export * from './metrics';
 export * from './retention.service';
+export * from './secret-reseal.service';
 export * from './background-task.runner';
 export * from './receiver-token.service';
 export * from './endpoint-verification.service';

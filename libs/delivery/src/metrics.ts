@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { idTime } from '@app/domain';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptReport } from './delivery-attempt.service';
 import type { DeferralReason } from './flow-control.service';
 
@@ -83,6 +83,24 @@ export class Metrics {
     name: 'hookrelay_retention_deleted_total',
     help: 'Rows deleted by retention, by table: messages (with their payloads), deliveries, attempts.',
     labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sealedRowsResealed = new Counter({
+    name: 'hookrelay_sealed_rows_resealed_total',
+    help: 'Endpoint rows whose sealed values the re-seal job moved to the current key and bound form.',
+    registers: [this.registry],
+  });
+
+  readonly sealedRowsPending = new Gauge({
+    name: 'hookrelay_sealed_rows_pending_reseal',
+    help: 'Endpoint rows still holding a value sealed with an older key or unbound (after the last re-seal pass); 0 before ENCRYPTION_KEY_PREVIOUS can go.',
+    registers: [this.registry],
+  });
+
+  readonly apiKeysOnOlderKeys = new Gauge({
+    name: 'hookrelay_api_keys_on_older_key',
+    help: 'Live API keys still hashed under a previous ENCRYPTION_KEY (re-hashed on their next use); they stop working when it is removed.',
     registers: [this.registry],
   });
 

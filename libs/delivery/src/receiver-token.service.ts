@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppSecretBox, DeliveryOauth, EndpointOauthRepository } from '@app/db';
-import { parseTokenResponse, tokenRequest, tokenReusableUntil } from '@app/domain';
+import { parseTokenResponse, SealContext, tokenRequest, tokenReusableUntil } from '@app/domain';
 import { SharedCache } from '@app/queue';
 import { HOOKRELAY_VERSION } from './version';
 import { WebhookSender } from './webhook-sender';
@@ -82,7 +82,7 @@ export class ReceiverTokenService {
     config: DeliveryOauth,
     refused: string | undefined,
   ): Promise<BearerResult> {
-    const shared = await this.readShared(endpoint.id, config.fingerprint, refused);
+    const shared = await this.readShared(endpoint, config.fingerprint, refused);
     if (shared) return shared;
     const claim = `oauth-token-fetch:${endpoint.id}`;
     if (await this.shared.claim(claim, FETCH_CLAIM_MS)) {
@@ -98,7 +98,7 @@ export class ReceiverTokenService {
       await sleep(WAIT_STEP_MS);
       // Claim first, token second: a claim gone before the read means its token (if any) is there to read.
       const holding = await this.shared.claimed(claim);
-      const theirs = await this.readShared(endpoint.id, config.fingerprint, refused);
+      const theirs = await this.readShared(endpoint, config.fingerprint, refused);
       if (theirs) return theirs;
       if (!holding) break;
     }
@@ -107,15 +107,16 @@ export class ReceiverTokenService {
 
   /** The token in Redis, when it is for this configuration, still reusable, and not the one just refused. */
   private async readShared(
-    endpointId: string,
+    endpoint: { tenantId: string; id: string },
     fingerprint: string,
     refused: string | undefined,
   ): Promise<BearerResult | null> {
+    const endpointId = endpoint.id;
     const sealed = await this.shared.get(`oauth-token:${endpointId}`);
     if (sealed === null) return null;
     let token: CachedToken;
     try {
-      token = JSON.parse(this.box.open(sealed)) as CachedToken;
+      token = JSON.parse(this.box.open(sealed, accessTokenContext(endpoint))) as CachedToken;
     } catch (error) {
       this.logger.warn({ endpointId, err: error }, 'unreadable shared OAuth2 token ignored');
       return null;
@@ -171,8 +172,17 @@ export class ReceiverTokenService {
     this.tokens.set(endpoint.id, token);
     const ttlMs = token.until - Date.now();
     if (ttlMs > 0) {
-      await this.shared.set(`oauth-token:${endpoint.id}`, this.box.seal(JSON.stringify(token)), ttlMs);
+      await this.shared.set(
+        `oauth-token:${endpoint.id}`,
+        this.box.seal(JSON.stringify(token), accessTokenContext(endpoint)),
+        ttlMs,
+      );
     }
     return { kind: 'token', authorization };
   }
+}
+
+/** The access token shared in Redis is sealed like the endpoint's other OAuth2 secrets, bound to its endpoint. */
+function accessTokenContext(endpoint: { tenantId: string; id: string }): SealContext {
+  return SealContext.endpointOauth(endpoint.tenantId, endpoint.id, 'accessToken');
 }

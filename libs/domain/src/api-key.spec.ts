@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { apiKeyHashKey, apiKeyMatches, apiKeyPrefix, issueApiKey } from './api-key';
+import { ApiKeyHasher, apiKeyHashKey, apiKeyMatches, apiKeyPrefix, issueApiKey } from './api-key';
 
 describe('API keys', () => {
   const hashKey = apiKeyHashKey(randomBytes(32));
@@ -28,5 +28,38 @@ describe('API keys', () => {
     expect(apiKeyPrefix('hr_short')).toBeUndefined();
     expect(apiKeyPrefix('sk_' + 'a'.repeat(43))).toBeUndefined();
     expect(apiKeyPrefix('hr_' + 'a'.repeat(42) + '.')).toBeUndefined();
+  });
+});
+
+describe('ApiKeyHasher (API keys across a master-key rotation)', () => {
+  const a = { version: 1, key: randomBytes(32) };
+  const b = { version: 2, key: randomBytes(32) };
+
+  it('hashes new keys under the current version and matches them', () => {
+    const hasher = new ApiKeyHasher([b, a]);
+    const issued = hasher.issue();
+    expect(issued.hashKeyVersion).toBe(2);
+    expect(hasher.matches(issued.key, issued)).toBe('yes');
+    expect(hasher.matches(issued.key.slice(0, -1) + (issued.key.endsWith('A') ? 'B' : 'A'), issued)).toBe(
+      'no',
+    );
+  });
+
+  it('matches a key hashed under a previous version and asks for a re-hash, which then matches as current', () => {
+    const issued = new ApiKeyHasher([a]).issue();
+    const rotated = new ApiKeyHasher([b, a]);
+    expect(rotated.matches(issued.key, issued)).toBe('rehash');
+    const rehashed = rotated.hashWithCurrent(issued.key);
+    expect(rehashed.hashKeyVersion).toBe(2);
+    expect(rotated.matches(issued.key, rehashed)).toBe('yes');
+    // Once the old key is dropped, only the re-hashed form still matches.
+    const dropped = new ApiKeyHasher([b]);
+    expect(dropped.matches(issued.key, rehashed)).toBe('yes');
+    expect(dropped.matches(issued.key, issued)).toBe('no');
+  });
+
+  it('never matches a hash under the wrong version label', () => {
+    const issued = new ApiKeyHasher([a]).issue();
+    expect(new ApiKeyHasher([b, a]).matches(issued.key, { ...issued, hashKeyVersion: 2 })).toBe('no');
   });
 });

@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deriveSubkey } from './secret-box';
 
 /**
  * Tenant API keys: `hr_` + base64url of 32 random bytes (no `.`: the Svix SDKs read a region suffix after one).
@@ -37,5 +38,44 @@ export function apiKeyMatches(hashKey: Buffer, presented: string, storedHash: Ui
 
 /** The HMAC key for API-key hashes, derived from ENCRYPTION_KEY so operators manage one secret. */
 export function apiKeyHashKey(encryptionKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'hookrelay/api-key-hash/v1', 32));
+  return deriveSubkey(encryptionKey, 'hookrelay/api-key-hash/v1');
+}
+
+/** How a presented key compared with a stored hash (`rehash`: it matched under an older master key). */
+export type ApiKeyMatch = 'no' | 'yes' | 'rehash';
+
+/**
+ * API-key hashing across master-key versions: new keys are hashed with the current master key's subkey and
+ * record its version; a stored hash is checked with the subkey of the version it records, and one made under
+ * an older version is reported as `rehash`, so the caller stores `hashWithCurrent` of the presented key (an
+ * HMAC cannot be moved to a new key without the key itself, so this happens on a key's first use after a
+ * rotation). A version no longer configured never matches.
+ */
+export class ApiKeyHasher {
+  private readonly hashKeys: ReadonlyMap<number, Buffer>;
+  readonly currentVersion: number;
+
+  /** `keys[0]` is the current master key, as `AppConfig.encryptionKeys`. */
+  constructor(keys: readonly { version: number; key: Buffer }[]) {
+    if (keys.length === 0) throw new TypeError('ApiKeyHasher needs at least one key.');
+    this.hashKeys = new Map(keys.map(({ version, key }) => [version, apiKeyHashKey(key)]));
+    this.currentVersion = keys[0]!.version;
+  }
+
+  issue(): IssuedApiKey & { hashKeyVersion: number } {
+    return { ...issueApiKey(this.hashKeys.get(this.currentVersion)!), hashKeyVersion: this.currentVersion };
+  }
+
+  matches(presented: string, stored: { hash: Uint8Array; hashKeyVersion: number }): ApiKeyMatch {
+    const hashKey = this.hashKeys.get(stored.hashKeyVersion);
+    if (!hashKey || !apiKeyMatches(hashKey, presented, stored.hash)) return 'no';
+    return stored.hashKeyVersion === this.currentVersion ? 'yes' : 'rehash';
+  }
+
+  hashWithCurrent(presented: string): { hash: Buffer; hashKeyVersion: number } {
+    return {
+      hash: hashApiKey(this.hashKeys.get(this.currentVersion)!, presented),
+      hashKeyVersion: this.currentVersion,
+    };
+  }
 }

@@ -1,6 +1,6 @@
-import { hkdfSync } from 'node:crypto';
 import { decodeTime } from 'ulid';
 import { isId } from './ids';
+import { deriveSubkey } from './secret-box';
 
 /**
  * Consumer-portal access: what a portal token may do, how long it lives, and when a revocation refuses it.
@@ -85,7 +85,7 @@ export function grantedCapabilities(input: {
  * label), so an operator manages one secret and a portal token key can never open an endpoint secret.
  */
 export function portalTokenKey(encryptionKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'hookrelay/portal-token/v1', 32));
+  return deriveSubkey(encryptionKey, 'hookrelay/portal-token/v1');
 }
 
 /**

@@ -9,25 +9,25 @@ import {
   TenantRepository,
   TenantSettings,
 } from '@app/db';
-import { apiKeyHashKey, issueApiKey } from '@app/domain';
+import { ApiKeyHasher } from '@app/domain';
 
 const DEFAULT_KEY_NAME = 'default';
 
 /** The operator's view of tenants and their API keys. */
 @Injectable()
 export class TenantsService {
-  private readonly hashKey: Buffer;
+  private readonly hasher: ApiKeyHasher;
 
   constructor(
     private readonly tenants: TenantRepository,
     private readonly apiKeys: ApiKeyRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.hashKey = apiKeyHashKey(config.encryptionKey);
+    this.hasher = new ApiKeyHasher(config.encryptionKeys);
   }
 
   async create(name: string): Promise<TenantRecord & { apiKey: string }> {
-    const issued = issueApiKey(this.hashKey);
+    const issued = this.hasher.issue();
     const { tenant } = await this.tenants.createWithKey(name, { name: DEFAULT_KEY_NAME, ...issued });
     return { ...tenant, apiKey: issued.key };
   }
@@ -54,7 +54,7 @@ export class TenantsService {
   }
 
   async createKey(tenantId: string, name: string | undefined): Promise<ApiKeyRecord & { key: string }> {
-    const issued = issueApiKey(this.hashKey);
+    const issued = this.hasher.issue();
     const record = await this.apiKeys.create(tenantId, { name: name ?? DEFAULT_KEY_NAME, ...issued });
     return { ...record, key: issued.key };
   }

@@ -56,12 +56,15 @@ const invalid = (detail: string) => new DomainError(401, 'token_invalid', detail
 @Injectable()
 export class PortalTokenService {
   private readonly key: Uint8Array;
+  /** The current key first, then those of ENCRYPTION_KEY_PREVIOUS: tokens issued before a rotation still verify. */
+  private readonly verificationKeys: Uint8Array[];
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly access: PortalAccessRepository,
   ) {
-    this.key = new Uint8Array(portalTokenKey(config.encryptionKey));
+    this.verificationKeys = config.encryptionKeys.map(({ key }) => new Uint8Array(portalTokenKey(key)));
+    this.key = this.verificationKeys[0]!;
   }
 
   /** A token shape check that needs no key: three base64url parts, the JWS compact form. */
@@ -97,18 +100,7 @@ export class PortalTokenService {
    * algorithm, another issuer or audience), malformed, revoked, or its application or tenant deleted.
    */
   async verify(token: string): Promise<PortalSession> {
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(token, this.key, {
-        algorithms: [ALGORITHM],
-        issuer: PORTAL_TOKEN_ISSUER,
-        audience: PORTAL_TOKEN_AUDIENCE,
-        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-      }));
-    } catch (error) {
-      throw verificationError(error);
-    }
-    const session = toSession(payload);
+    const session = toSession(await this.verifiedPayload(token));
     const state = await this.access.state(session.tenantId, session.applicationId);
     if (!state.live) {
       throw new DomainError(401, 'token_revoked', 'The application of this portal token no longer exists.');
@@ -117,6 +109,27 @@ export class PortalTokenService {
       throw new DomainError(401, 'token_revoked', 'This portal token has been revoked; ask for a new link.');
     }
     return session;
+  }
+
+  /** The claims of a token signed with the current key or a previous one; a 401 saying why not otherwise. */
+  private async verifiedPayload(token: string): Promise<Record<string, unknown>> {
+    for (const [index, key] of this.verificationKeys.entries()) {
+      try {
+        return (
+          await jwtVerify(token, key, {
+            algorithms: [ALGORITHM],
+            issuer: PORTAL_TOKEN_ISSUER,
+            audience: PORTAL_TOKEN_AUDIENCE,
+            requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+          })
+        ).payload;
+      } catch (error) {
+        const another = index < this.verificationKeys.length - 1;
+        if (!(another && error instanceof errors.JWSSignatureVerificationFailed))
+          throw verificationError(error);
+      }
+    }
+    throw verificationError(new errors.JWSSignatureVerificationFailed());
   }
 }
 

@@ -1,7 +1,7 @@
 import { Svix } from 'svix';
 import { svixError } from '@app/testing';
-import { AppSecretBox, EndpointRepository, PrismaService } from '@app/db';
-import { parseEndpointSecret } from '@app/domain';
+import { AppSecretBox, EndpointRepository, openHeaders, PrismaService } from '@app/db';
+import { parseEndpointSecret, SealContext } from '@app/domain';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
 
 type Tenant = Awaited<ReturnType<RunningApi['newTenant']>>;
@@ -37,10 +37,14 @@ describe('endpoints via the svix SDK', () => {
     });
   }
 
+  /** Opens a stored signing secret of one of this tenant's endpoints. */
+  const openSecret = (endpointId: string, sealed: string) =>
+    api.app.get(AppSecretBox).open(sealed, SealContext.endpointSecret(tenant.id, endpointId));
+
   /** The rotated-out secrets as stored, opened. */
   async function oldSecretsOf(endpointId: string): Promise<string[]> {
     const oldSecrets = (await storedRow(endpointId)).oldSecrets as { secret: string }[];
-    return oldSecrets.map((o) => api.app.get(AppSecretBox).open(o.secret));
+    return oldSecrets.map((o) => openSecret(endpointId, o.secret));
   }
 
   it('creates, gets by id and by uid, replaces, patches, lists and deletes', async () => {
@@ -158,9 +162,9 @@ describe('endpoints via the svix SDK', () => {
       const parsed = parseEndpointSecret(key);
       expect(parsed.ok && parsed.key.length).toBe(32);
       const row = await storedRow(endpoint.id);
-      expect(row.secret).toMatch(/^v1:/);
+      expect(row.secret).toMatch(/^v1c:/);
       expect(row.secret).not.toContain(key.slice('whsec_'.length));
-      expect(api.app.get(AppSecretBox).open(row.secret)).toBe(key);
+      expect(openSecret(endpoint.id, row.secret)).toBe(key);
       expect(row.oldSecrets).toEqual([]);
     });
 
@@ -195,8 +199,8 @@ describe('endpoints via the svix SDK', () => {
       const row = await storedRow(endpoint.id);
       const oldSecrets = row.oldSecrets as { secret: string; expiresAt: string }[];
       expect(oldSecrets).toHaveLength(1);
-      expect(oldSecrets[0]!.secret).toMatch(/^v1:/);
-      expect(api.app.get(AppSecretBox).open(oldSecrets[0]!.secret)).toBe(first);
+      expect(oldSecrets[0]!.secret).toMatch(/^v1c:/);
+      expect(openSecret(endpoint.id, oldSecrets[0]!.secret)).toBe(first);
       const expiresAt = Date.parse(oldSecrets[0]!.expiresAt);
       expect(expiresAt).toBeGreaterThanOrEqual(before + 24 * 3600_000);
       expect(expiresAt).toBeLessThanOrEqual(Date.now() + 24 * 3600_000);
@@ -246,7 +250,11 @@ describe('endpoints via the svix SDK', () => {
         headers: { 'X-Team': 'billing' },
         sensitive: ['Authorization'],
       });
-      expect((await storedRow(endpoint.id)).headers).toEqual({
+      // Sealed at rest, bound to this endpoint: the stored column names no header and no value.
+      const stored = (await storedRow(endpoint.id)).headers;
+      expect(stored).toMatch(/^v1c:/);
+      expect(JSON.stringify(stored)).not.toMatch(/s3cret|billing|X-Team/);
+      expect(openHeaders(api.app.get(AppSecretBox), tenant.id, endpoint.id, stored)).toEqual({
         'X-Team': 'billing',
         Authorization: 'Bearer s3cret',
       });

@@ -1,7 +1,7 @@
 import { Svix } from 'svix';
 import { svixError } from '@app/testing';
-import { AppSecretBox, ApplicationRepository, parseOldSecrets, PrismaService } from '@app/db';
-import { parseEndpointSecret } from '@app/domain';
+import { AppSecretBox, ApplicationRepository, openHeaders, parseOldSecrets, PrismaService } from '@app/db';
+import { parseEndpointSecret, SealContext } from '@app/domain';
 import { startApi, RunningApi } from '../../../../test/support/running-api';
 
 /** The svix SDK's `operationalWebhookEndpoint` routes against the real API, plus raw HTTP for bad input. */
@@ -22,7 +22,7 @@ describe('operational webhook endpoints via the svix SDK', () => {
     const row = await api.app.get(PrismaService).endpoint.findUniqueOrThrow({ where: { id: endpointId } });
     return parseOldSecrets(row.oldSecrets).map((o) => ({
       ...o,
-      secret: api.app.get(AppSecretBox).open(o.secret),
+      secret: api.app.get(AppSecretBox).open(o.secret, SealContext.endpointSecret(row.tenantId, endpointId)),
     }));
   }
 
@@ -257,7 +257,11 @@ describe('operational webhook endpoints via the svix SDK', () => {
     // Hidden from GET but kept, with the rotated-out secrets; that both are sent and sign is checked at a
     // receiver (test/e2e/operational.e2e-spec.ts).
     const row = await api.app.get(PrismaService).endpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
-    expect(row.headers).toEqual({ 'X-Team': 'sre', Authorization: 'Bearer t' });
+    expect(row.headers).toMatch(/^v1c:/);
+    expect(openHeaders(api.app.get(AppSecretBox), row.tenantId, endpoint.id, row.headers)).toEqual({
+      'X-Team': 'sre',
+      Authorization: 'Bearer t',
+    });
     expect((await oldSecretsOf(endpoint.id)).map((o) => o.secret)).toEqual([second, first]);
     const bad = await svixError(ops.updateHeaders(endpoint.id, { headers: { 'webhook-id': 'x' } }));
     expect(bad.code).toBe(422);
