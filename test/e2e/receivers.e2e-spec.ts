@@ -339,7 +339,7 @@ describe('receivers: ed25519, payload filters, OAuth2 (e2e)', () => {
         expect(tokenServer.received).toHaveLength(2);
         // Sealed in Redis (ENCRYPTION_KEY): the token is not there in clear.
         const stored = await caches[0]!.get(`oauth-token:${endpoint.id}`);
-        expect(stored).toMatch(/^v1:/);
+        expect(stored).toMatch(/^v1c:/);
         expect(stored).not.toContain('tok-2');
       } finally {
         for (const spy of spies) spy.mockRestore();

@@ -191,11 +191,16 @@ export class JobProducer implements OnApplicationShutdown {
    * line when a slot frees). A job no longer delayed (it came back by itself, or is gone) is left as it is.
    */
   async promote(jobIds: readonly string[]): Promise<void> {
+    // Best effort: a job not woken comes back at the place flow control gave it.
     const queue = this.queues.delivery;
     await Promise.all(
       jobIds.map(async (id) => {
-        const job = await queue.getJob(id);
-        await job?.promote().catch(() => undefined);
+        try {
+          const job = await queue.getJob(id);
+          await job?.promote();
+        } catch {
+          // no longer delayed, gone, or Redis unreachable: nothing to do
+        }
       }),
     );
   }
