@@ -23,8 +23,7 @@ end
  * 1. endpoint cap, 2. tenant cap: leases in a sorted set scored by expiry; expired ones (a crashed worker's)
  *    are dropped first. The endpoint's cap grows for a fast endpoint (effectiveEndpointCap) unless it hangs
  *    (isHanging). Full: the job takes the next place in the cap's line (hold estimate / cap apart, the hold
- *    being how long slots were really held, admission to release); at a fast endpoint's cap it comes back one
- *    hold / cap later, without a line.
+ *    being how long slots were really held, admission to release), and a release wakes the first in line.
  * 2. throttles (endpoint, application): GCRA with a line; a refused job is deferred to the later of the
  *    refusing buckets' places, and only that bucket's line grows.
  * Admitted: each throttle's TAT moves on and a lease is added to each capped set.
@@ -72,11 +71,6 @@ local function capFull(leases, state, waiting, cap, reason, referenceHold)
   local hold = tonumber(s[3]) or average or 0
   if hanging then hold = math.max(hold, age) end
   hold = math.min(math.max(hold, minHold), timeoutMs)
-  if referenceHold > 0 and hold < referenceHold then
-    -- A fast (or not yet known) endpoint frees a slot every hold / cap: come back then, without a line, which
-    -- would keep pacing the backlog after the cap has grown.
-    return deferTo(now + hold / cap, reason)
-  end
   local startAt = math.max(tonumber(s[2]) or 0, now) + hold / cap
   redis.call('HSET', state, 'capTail', startAt)
   keep(state, startAt, now, idleMs)

@@ -120,9 +120,9 @@ describe('FlowControlService (Lua scripts on Redis)', () => {
     };
     expect(await admittedOf(120)).toBe(100 - 1); // 2 × 250 / 5, less the stuck one
     const deferred = await f.admit(job('ep_1'));
-    // Slots were held 100 ms each (admission to release): the line moves 100 / 100 = 1 ms per place,
-    // while the stuck attempt's age (1,000 ms) would have made it 10 ms.
-    expect(deferred).toMatchObject({ admitted: false, reason: 'endpoint_in_flight', delayMs: 1 });
+    // Slots were held 100 ms each (admission to release): the line moves 100 / 100 = 1 ms per place, while
+    // the stuck attempt's age (1,000 ms) would have made it 10 ms. The 21 refused above hold the first places.
+    expect(deferred).toMatchObject({ admitted: false, reason: 'endpoint_in_flight', delayMs: 120 - 99 + 1 });
     await f.release(stuck, null);
   });
 

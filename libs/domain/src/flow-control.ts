@@ -107,8 +107,8 @@ export function holdEstimate(
 /**
  * A job refused by a full cap: with `cap` slots each held for `holdMs`, a slot frees every holdMs / cap on
  * average, so the line behind the cap moves that fast. The job is deferred one step past the end of the line
- * (or one step from now if there is none); its start time is the line's new end. (At the cap of an endpoint
- * faster than ENDPOINT_CAP_REFERENCE_HOLD_MS there is no line: the job comes back one step from now.)
+ * (or one step from now if there is none); its start time is the line's new end. The place is an estimate: a
+ * release wakes the first job in line sooner when a slot frees sooner.
  */
 export function capPlace(tail: number, now: number, holdMs: number, cap: number): { startAt: number } {
   return { startAt: Math.max(tail, now) + holdMs / cap };
