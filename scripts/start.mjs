@@ -224,7 +224,7 @@ async function main() {
   Admin token    ${adminToken}
   Demo tenant    ${demo.id}${demo.created ? ' (created now)' : ''}
   Demo API key   ${demo.apiKey}
-  API docs       ${url}/docs
+  API docs       ${docsLocation(url, env.ADMIN_LISTEN)}
   Portal (demo)  ${portalUrl}
   Logs           ${LOG_DIR}/api.log, ${LOG_DIR}/worker.log
   Secrets        kept in ${LOCAL_ENV} (local development only)
@@ -244,3 +244,14 @@ main().catch(async (error) => {
   console.error(`[start] ${error.message}`);
   await shutdown(1);
 });
+
+/**
+ * Where /docs is served: on the API's address (ADMIN_LISTEN unset or `same`), nowhere (`off`), or on the
+ * operator listener (a port alone listens on loopback; see docs/configuration.md).
+ */
+function docsLocation(url, adminListen) {
+  const value = (adminListen ?? 'same').trim().toLowerCase();
+  if (value === 'same') return `${url}/docs`;
+  if (value === 'off') return '(not served: ADMIN_LISTEN=off)';
+  return /^\d+$/.test(value) ? `http://127.0.0.1:${value}/docs` : `http://${value}/docs`;
+}
