@@ -40,6 +40,25 @@ const UNAVAILABLE_MESSAGES = [
  * Looks through `cause` chains, because pg errors reach us wrapped by Prisma's driver adapter.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  return someInCauseChain(error, (codes, message) => {
+    for (const code of codes) {
+      if (NETWORK_CODES.has(code) || isUnavailableSqlState(code)) return true;
+      // Prisma: P1001 can't reach the server, P1017 the server closed the connection.
+      if (code === 'P1001' || code === 'P1017') return true;
+    }
+    return message !== undefined && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message));
+  });
+}
+
+/**
+ * Walks an error and what it wraps (`cause`, and Prisma's raw-query errors, P2010, which carry the driver's
+ * error in `meta.driverAdapterError`), at most 5 deep, asking `test` about each one's codes (`code`,
+ * `originalCode`: the strings among them) and message.
+ */
+function someInCauseChain(
+  error: unknown,
+  test: (codes: string[], message: string | undefined) => boolean,
+): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     if (typeof current !== 'object') return false;
     const { code, message, cause, originalCode, meta } = current as {
@@ -47,18 +66,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       message?: unknown;
       cause?: unknown;
       originalCode?: unknown;
-      /** Prisma's raw queries (P2010) carry the driver's error here rather than as `cause`. */
       meta?: { driverAdapterError?: unknown };
     };
-    for (const candidate of [code, originalCode]) {
-      if (typeof candidate !== 'string') continue;
-      if (NETWORK_CODES.has(candidate) || isUnavailableSqlState(candidate)) return true;
-      // Prisma: P1001 can't reach the server, P1017 the server closed the connection.
-      if (candidate === 'P1001' || candidate === 'P1017') return true;
-    }
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) {
-      return true;
-    }
+    const codes = [code, originalCode].filter((c): c is string => typeof c === 'string');
+    if (test(codes, typeof message === 'string' ? message : undefined)) return true;
     current = cause ?? meta?.driverAdapterError;
   }
   return false;
@@ -89,22 +100,10 @@ const UNSTORABLE_TEXT_MESSAGES = [
  * chains, as `isDatabaseUnavailable` does.
  */
 export function isUnstorableText(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    if (typeof current !== 'object') return false;
-    const { code, message, cause, originalCode, meta } = current as {
-      code?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      originalCode?: unknown;
-      meta?: { driverAdapterError?: unknown };
-    };
-    for (const candidate of [code, originalCode]) {
-      if (typeof candidate === 'string' && UNSTORABLE_TEXT_CODES.has(candidate)) return true;
-    }
-    if (typeof message === 'string' && UNSTORABLE_TEXT_MESSAGES.some((pattern) => pattern.test(message))) {
-      return true;
-    }
-    current = cause ?? meta?.driverAdapterError;
-  }
-  return false;
+  return someInCauseChain(
+    error,
+    (codes, message) =>
+      codes.some((code) => UNSTORABLE_TEXT_CODES.has(code)) ||
+      (message !== undefined && UNSTORABLE_TEXT_MESSAGES.some((pattern) => pattern.test(message))),
+  );
 }
