@@ -107,7 +107,9 @@ async function main() {
 
   const t0 = Date.now();
   log(`starting PostgreSQL (port ${pgPort}) and Redis (port ${redisPort}) in .data/chaos`);
-  services = await startServices({ dataDir: DATA_DIR, pgPort, redisPort, log });
+  // Unpinned ports move (100 up) when another checkout's servers hold them.
+  const movablePorts = !process.env.CHAOS_PG_PORT && !process.env.CHAOS_REDIS_PORT;
+  services = await startServices({ dataDir: DATA_DIR, pgPort, redisPort, movablePorts, log });
   if (interrupted) return 130;
   log('resetting the database schema and flushing Redis; prisma generate and migrate deploy');
   await resetState({ ...services, root });
@@ -136,8 +138,8 @@ async function main() {
       DATABASE_URL: services.databaseUrl,
       REDIS_URL: services.redisUrl,
       CHAOS_DATA_DIR: DATA_DIR,
-      CHAOS_PG_PORT: String(pgPort),
-      CHAOS_REDIS_PORT: String(redisPort),
+      CHAOS_PG_PORT: String(services.pgPort),
+      CHAOS_REDIS_PORT: String(services.redisPort),
       CHAOS_RESULTS: RESULTS,
     },
   });

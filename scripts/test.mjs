@@ -76,7 +76,15 @@ async function main() {
     const pgPort = Number(process.env.TEST_PG_PORT || 54330);
     const redisPort = Number(process.env.TEST_REDIS_PORT || 63790);
     log(`starting PostgreSQL (port ${pgPort}) and Redis (port ${redisPort}) in .data/test`);
-    starting = startServices({ dataDir: path.join(root, '.data/test'), pgPort, redisPort, log });
+    // Unpinned ports move (100 up) when another checkout's servers hold them.
+    const movablePorts = !process.env.TEST_PG_PORT && !process.env.TEST_REDIS_PORT;
+    starting = startServices({
+      dataDir: path.join(root, '.data/test'),
+      pgPort,
+      redisPort,
+      movablePorts,
+      log,
+    });
     services = await starting;
     if (interrupted) return 130;
     ({ databaseUrl, redisUrl, pgBinDir } = services);

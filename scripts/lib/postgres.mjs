@@ -11,6 +11,7 @@ import {
   IS_ROOT,
   isExecutable,
   pidAlive,
+  PortInUseError,
   run,
   runDetached,
   sleep,
@@ -300,8 +301,9 @@ export async function startPostgres({ dataDir: requestedDir, pgPort, log, settin
     return handle;
   }
   if (await tcpProbe('127.0.0.1', pgPort)) {
-    throw new Error(
-      `Port ${pgPort} is already in use by another process (not our PostgreSQL in ${pgDir}); pick another port or stop it.`,
+    throw new PortInUseError(
+      pgPort,
+      `Port ${pgPort} is already in use by another process (not our PostgreSQL in ${pgDir}); pick another port or stop it`,
     );
   }
   if (existing) {
@@ -360,6 +362,13 @@ export async function startPostgres({ dataDir: requestedDir, pgPort, log, settin
     { user, outFile: ctlOut, timeoutMs: DEADLINE_MS + 15_000 },
   );
   if (code !== 0) {
+    // Another server took the port while initdb ran (e.g. a second checkout's suite starting alongside).
+    if (/could not bind .*Address already in use/.test(tail(logFile, 10))) {
+      throw new PortInUseError(
+        pgPort,
+        `Port ${pgPort} was taken by another process while PostgreSQL started`,
+      );
+    }
     throw new Error(
       `PostgreSQL failed to start (pg_ctl exit ${code}). See ${logFile}\n${tail(ctlOut, 10)}\n${tail(logFile)}`,
     );

@@ -40,6 +40,15 @@ export function tail(file, lines = 20) {
   }
 }
 
+/** A server could not listen because another process holds its port (startServices may try another one). */
+export class PortInUseError extends Error {
+  constructor(port, message) {
+    super(message);
+    this.name = 'PortInUseError';
+    this.port = port;
+  }
+}
+
 /** One TCP connection attempt; resolves true if something accepts on host:port. */
 export function tcpProbe(host, port, timeoutMs = 1000) {
   return new Promise((resolve) => {

@@ -5,7 +5,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { aptInstall, canAutoInstall, missingError } from './apt.mjs';
-import { isExecutable, pidAlive, run, runDetached, sleep, tail, tcpProbe, which } from './processes.mjs';
+import {
+  isExecutable,
+  pidAlive,
+  PortInUseError,
+  run,
+  runDetached,
+  sleep,
+  tail,
+  tcpProbe,
+  which,
+} from './processes.mjs';
 
 const DEADLINE_MS = 30_000;
 const REDIS_NAMES = ['redis-server', 'redis'];
@@ -88,8 +98,9 @@ export async function startRedis({ dataDir, redisPort, log }) {
   const ours = pidAlive(pid, REDIS_NAMES);
   if (await tcpProbe('127.0.0.1', redisPort)) {
     if (!ours) {
-      throw new Error(
-        `Port ${redisPort} is already in use by another process (not our Redis from ${pidFile}); pick another port or stop it.`,
+      throw new PortInUseError(
+        redisPort,
+        `Port ${redisPort} is already in use by another process (not our Redis from ${pidFile}); pick another port or stop it`,
       );
     }
     log(`Redis already running on 127.0.0.1:${redisPort} (pid ${pid}), reusing it`);

@@ -8,16 +8,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { databaseUrl, ensureDatabase, findPgBinDir, startPostgres, stopPostgres } from './postgres.mjs';
-import { run, which } from './processes.mjs';
+import { PortInUseError, run, which } from './processes.mjs';
 import { flushRedis, startRedis, stopRedis } from './redis.mjs';
 
 /**
  * Starts (or reuses) a private PostgreSQL and Redis.
  * `pgSettings` are extra PostgreSQL server settings (e.g. the bench's shared_preload_libraries).
- * @param {{ dataDir: string, pgPort: number, redisPort: number, pgSettings?: Record<string, string>, log?: (msg: string) => void }} opts
- * @returns {Promise<{ databaseUrl: string, redisUrl: string, pgBinDir: string, stop: () => Promise<void> }>}
+ * `movablePorts`: when a port is held by another process (another checkout's suite running alongside), try
+ * the port 100 higher, up to PORT_TRIES times, instead of failing. Only for ports nobody pinned; the ports
+ * used are returned.
+ * @param {{ dataDir: string, pgPort: number, redisPort: number, movablePorts?: boolean, pgSettings?: Record<string, string>, log?: (msg: string) => void }} opts
+ * @returns {Promise<{ databaseUrl: string, redisUrl: string, pgPort: number, redisPort: number, pgBinDir: string, stop: () => Promise<void> }>}
  */
-export async function startServices({ dataDir, pgPort, redisPort, pgSettings = {}, log = console.log }) {
+export async function startServices({
+  dataDir,
+  pgPort,
+  redisPort,
+  movablePorts = false,
+  pgSettings = {},
+  log = console.log,
+}) {
   if (!dataDir || !pgPort || !redisPort) throw new Error('startServices needs dataDir, pgPort and redisPort');
   if ([5432, 6379].includes(Number(pgPort)) || [5432, 6379].includes(Number(redisPort))) {
     throw new Error('Refusing to use the default ports 5432/6379 (they belong to system services)');
@@ -37,9 +47,15 @@ export async function startServices({ dataDir, pgPort, redisPort, pgSettings = {
 
   try {
     // Sequential: an apt-get install for one must not run alongside the other's.
-    pg = await startPostgres({ dataDir, pgPort, log, settings: pgSettings });
+    pg = await withMovablePort(pgPort, movablePorts, log, (port) =>
+      startPostgres({ dataDir, pgPort: port, log, settings: pgSettings }),
+    );
+    pgPort = pg.port;
     if (await ensureDatabase(pg)) log(`Created database "hookrelay"`);
-    redis = await startRedis({ dataDir, redisPort, log });
+    redis = await withMovablePort(redisPort, movablePorts, log, (port) =>
+      startRedis({ dataDir, redisPort: port, log }),
+    );
+    redisPort = redis.port;
   } catch (err) {
     await stop().catch(() => {});
     throw err;
@@ -48,9 +64,26 @@ export async function startServices({ dataDir, pgPort, redisPort, pgSettings = {
   return {
     databaseUrl: databaseUrl(pgPort),
     redisUrl: `redis://127.0.0.1:${redisPort}`,
+    pgPort,
+    redisPort,
     pgBinDir: pg.binDir,
     stop,
   };
+}
+
+const PORT_TRIES = 10;
+
+/** start(port); while another process holds the port and the port may move, start(port + 100). */
+export async function withMovablePort(port, movable, log, start) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(port);
+    } catch (err) {
+      if (!(err instanceof PortInUseError) || !movable || attempt >= PORT_TRIES) throw err;
+      log(`${err.message}; trying port ${port + 100}`);
+      port += 100;
+    }
+  }
 }
 
 /**
