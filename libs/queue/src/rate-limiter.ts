@@ -79,6 +79,8 @@ export class RateLimiter implements OnApplicationShutdown {
       maxRetriesPerRequest: 0,
       commandTimeout: 250,
       lazyConnect: false,
+      // Every request is checked: the checks of one event-loop turn share one write (ioredis auto-pipelining).
+      enableAutoPipelining: true,
     }) as RedisClient & RateCommands;
     this.redis.defineCommand('gcra', { numberOfKeys: 1, lua: GCRA_LUA });
     this.redis.on('error', () => undefined);
