@@ -1,0 +1,191 @@
+import { createServer, Server, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { EnvHttpProxyAgent, request } from 'undici';
+import { UNREACHABLE_DESTINATION_MESSAGE } from '@app/delivery';
+import { StubDnsServer, testConfig, TestReceiver, waitFor } from '@app/testing';
+import { DeliveryWorld } from '../support/delivery-world';
+
+/**
+ * The outbound client's own network behaviour (reliability cases 9 and 15): it never goes through a proxy
+ * named by the environment, since a proxy resolves names itself and would dial what the SSRF guard refused.
+ * Names come from a stub DNS server; loopback is allowlisted (testConfig), so `receiver.test` → 127.0.0.1
+ * is an allowed receiver and `internal.test` → 10.0.0.5 a refused one.
+ */
+
+/** A TCP listener standing for an HTTP proxy: it records every connection and its first bytes, then hangs up. */
+class RecordingProxy {
+  readonly connections: { firstBytes: string }[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<RecordingProxy> {
+    const proxy = new RecordingProxy(createServer());
+    proxy.server.on('connection', (socket) => {
+      const entry = { firstBytes: '' };
+      proxy.connections.push(entry);
+      proxy.sockets.add(socket);
+      socket.once('data', (data) => {
+        entry.firstBytes = data.toString('latin1').split('\r\n')[0]!;
+        socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => proxy.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Every spelling of the proxy variables that Node tools, curl and undici's EnvHttpProxyAgent read. */
+const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'];
+const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'];
+
+describe('egress (e2e)', () => {
+  describe('case 9: proxy variables in the environment are ignored', () => {
+    let dns: StubDnsServer;
+    let proxy: RecordingProxy;
+    let world: DeliveryWorld;
+    let receiver: TestReceiver;
+    let tokenServer: TestReceiver;
+    const saved: Record<string, string | undefined> = {};
+
+    beforeAll(async () => {
+      proxy = await RecordingProxy.start();
+      // Set before the worker is built, as a process started with them would see them, and kept until the end.
+      for (const name of [...PROXY_VARIABLES, ...NO_PROXY_VARIABLES]) saved[name] = process.env[name];
+      for (const name of PROXY_VARIABLES) process.env[name] = proxy.url;
+      for (const name of NO_PROXY_VARIABLES) delete process.env[name];
+      dns = await StubDnsServer.start({
+        'receiver.test': { a: ['127.0.0.1'] },
+        'tokens.test': { a: ['127.0.0.1'] },
+        'internal.test': { a: ['10.0.0.5'] },
+      });
+      world = await new DeliveryWorld(testConfig({ DELIVERY_DNS_SERVERS: dns.address })).start();
+      receiver = await world.receiver();
+      tokenServer = await world.receiver(() => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: 'tok-direct', token_type: 'Bearer', expires_in: 3600 }),
+      }));
+    });
+
+    afterAll(async () => {
+      await world?.stop();
+      await dns?.close();
+      await proxy?.close();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+
+    const named = (server: TestReceiver, host: string, path = '/webhook') =>
+      `http://${host}:${new URL(server.url).port}${path}`;
+
+    /** Publishes one message to one endpoint and returns its attempts once the first one is recorded. */
+    async function deliverOnce(name: string, url: string, oauthTokenUrl?: string) {
+      const { tenant, svix, app } = await world.tenantWithApp(name);
+      const endpoint = await svix.endpoint.create(app.id, { url });
+      if (oauthTokenUrl) {
+        const put = await tenant.client.put(`/api/v1/app/${app.id}/endpoint/${endpoint.id}/oauth`, {
+          grantType: 'clientCredentials',
+          authMethod: 'clientSecretPost',
+          clientId: 'c',
+          clientSecret: 's',
+          tokenUrl: oauthTokenUrl,
+        });
+        expect(put.status).toBe(204);
+      }
+      const msg = await svix.message.create(app.id, { eventType: 'egress.probe', payload: { name } });
+      return waitFor(`the attempt to ${url}`, async () => {
+        const rows = await world.attemptsOf(msg.id, endpoint.id);
+        return rows.length > 0 ? rows : undefined;
+      });
+    }
+
+    it('the variables are live in this process: a client that honours them goes through the proxy', async () => {
+      // The control: without it, "the proxy saw nothing" could mean the variables were never read by anyone.
+      const before = proxy.connections.length;
+      const agent = new EnvHttpProxyAgent();
+      const url = named(receiver, 'receiver.test');
+      try {
+        // undici tunnels through the proxy with CONNECT; this proxy answers 502, so the request fails there.
+        await expect(request(url, { method: 'POST', dispatcher: agent })).rejects.toThrow(/502/);
+      } finally {
+        await agent.close();
+      }
+      expect(proxy.connections.slice(before)).toEqual([
+        { firstBytes: `CONNECT ${new URL(url).host} HTTP/1.1` },
+      ]);
+      expect(receiver.received).toHaveLength(0);
+      proxy.connections.length = 0;
+    });
+
+    it('delivers to an allowed receiver directly, never through the proxy', async () => {
+      const url = named(receiver, 'receiver.test');
+      const attempts = await deliverOnce('proxy allowed', url);
+      expect(attempts[0]).toMatchObject({ responseStatusCode: 204 });
+      const [got] = await receiver.waitForRequests(1);
+      // Origin-form path and the endpoint's own Host: what a direct request carries (a proxied one is absolute-form).
+      expect(got!.path).toBe('/webhook');
+      expect(got!.headers.host).toBe(new URL(url).host);
+      expect(proxy.connections).toEqual([]);
+    });
+
+    it.each([
+      ['http', (port: string) => `http://internal.test:${port}/webhook`],
+      ['https', () => 'https://internal.test/webhook'],
+    ])(
+      'refuses a %s name that resolves to a blocked address itself, without asking the proxy',
+      async (_, toUrl) => {
+        const before = receiver.received.length;
+        const attempts = await deliverOnce('proxy blocked', toUrl(new URL(receiver.url).port));
+        expect(attempts).toHaveLength(1);
+        expect(attempts[0]).toMatchObject({
+          responseStatusCode: 0,
+          errorKind: 'blocked_address',
+          response: UNREACHABLE_DESTINATION_MESSAGE,
+        });
+        expect(proxy.connections).toEqual([]);
+        expect(receiver.received.length).toBe(before);
+      },
+    );
+
+    it('fetches an OAuth2 token directly and refuses a blocked token URL, never through the proxy', async () => {
+      const before = receiver.received.length;
+      const attempts = await deliverOnce(
+        'proxy oauth',
+        named(receiver, 'receiver.test'),
+        named(tokenServer, 'tokens.test', '/token'),
+      );
+      expect(attempts[0]).toMatchObject({ responseStatusCode: 204 });
+      const [token] = await tokenServer.waitForRequests(1);
+      expect(token!.path).toBe('/token');
+      expect(token!.headers.host).toBe(new URL(named(tokenServer, 'tokens.test')).host);
+      const got = await receiver.waitForRequests(before + 1);
+      expect(got[before]!.headers.authorization).toBe('Bearer tok-direct');
+
+      const tokensBefore = tokenServer.received.length;
+      const refused = await deliverOnce(
+        'proxy oauth blocked',
+        named(receiver, 'receiver.test'),
+        `http://internal.test:${new URL(tokenServer.url).port}/token`,
+      );
+      expect(refused[0]).toMatchObject({ responseStatusCode: 0 });
+      expect(refused[0]!.response).toContain(UNREACHABLE_DESTINATION_MESSAGE);
+      expect(tokenServer.received.length).toBe(tokensBefore);
+      expect(receiver.received.length).toBe(before + 1);
+      expect(proxy.connections).toEqual([]);
+    });
+  });
+});
