@@ -1,8 +1,10 @@
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { EnvHttpProxyAgent, request } from 'undici';
 import { UNREACHABLE_DESTINATION_MESSAGE } from '@app/delivery';
-import { StubDnsServer, testConfig, TestReceiver, waitFor } from '@app/testing';
+import { StubDnsServer, TestCertificate, testConfig, TestPki, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 
 /**
@@ -42,6 +44,47 @@ class RecordingProxy {
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * An HTTPS receiver on loopback with a given certificate. It records the SNI name of every TLS handshake that
+ * completed, and the Host, path and SNI of every request that reached it.
+ */
+class TlsReceiver {
+  readonly handshakes: TLSSocket['servername'][] = [];
+  readonly requests: { host?: string; path?: string; servername: TLSSocket['servername'] }[] = [];
+
+  private readonly server: HttpsServer;
+
+  private constructor(certificate: TestCertificate) {
+    this.server = createHttpsServer({ ...certificate }, (req, res) => {
+      this.requests.push({
+        host: req.headers.host,
+        path: req.url,
+        servername: (req.socket as TLSSocket).servername,
+      });
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    this.server.on('secureConnection', (socket: TLSSocket) => this.handshakes.push(socket.servername));
+  }
+
+  static async start(certificate: TestCertificate): Promise<TlsReceiver> {
+    const receiver = new TlsReceiver(certificate);
+    const server = receiver.server;
+    server.keepAliveTimeout = 100;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
@@ -187,5 +230,80 @@ describe('egress (e2e)', () => {
       expect(receiver.received.length).toBe(before + 1);
       expect(proxy.connections).toEqual([]);
     });
+  });
+  describe('case 15: TLS is always verified, with the endpoint name as SNI and Host while the address is pinned', () => {
+    let dns: StubDnsServer;
+    let pki: TestPki;
+    let untrusted: TestPki;
+    let world: DeliveryWorld;
+    let valid: TlsReceiver;
+    let selfSigned: TlsReceiver;
+    let unknownCa: TlsReceiver;
+
+    beforeAll(async () => {
+      pki = TestPki.create();
+      untrusted = TestPki.create('A CA nobody trusts');
+      valid = await TlsReceiver.start(pki.issue('tls.test'));
+      selfSigned = await TlsReceiver.start(pki.selfSigned('self-signed.test'));
+      unknownCa = await TlsReceiver.start(untrusted.issue('unknown-ca.test'));
+      dns = await StubDnsServer.start(
+        Object.fromEntries(
+          ['tls.test', 'self-signed.test', 'unknown-ca.test', 'other-name.test'].map((name) => [
+            name,
+            { a: ['127.0.0.1'] },
+          ]),
+        ),
+      );
+      // The test CA is trusted by this worker's sender only; loopback is allowlisted (testConfig).
+      world = await new DeliveryWorld(
+        testConfig({ DELIVERY_DNS_SERVERS: dns.address, DELIVERY_TEST_CA_FILE: pki.caFile }),
+      ).start();
+    });
+
+    afterAll(async () => {
+      await world?.stop();
+      await Promise.all([valid, selfSigned, unknownCa].map((r) => r?.close()));
+      await dns?.close();
+      pki?.close();
+      untrusted?.close();
+    });
+
+    /** Publishes one message to one endpoint at `url` and returns its first attempt once it is recorded. */
+    async function firstAttempt(name: string, url: string) {
+      const { svix, app } = await world.tenantWithApp(name);
+      const endpoint = await svix.endpoint.create(app.id, { url });
+      const msg = await svix.message.create(app.id, { eventType: 'egress.tls', payload: { name } });
+      const attempts = await waitFor(`the attempt to ${url}`, async () => {
+        const rows = await world.attemptsOf(msg.id, endpoint.id);
+        return rows.length > 0 ? rows : undefined;
+      });
+      return attempts[0]!;
+    }
+
+    it('delivers to a certificate for tls.test through the pinned 127.0.0.1, sending SNI and Host tls.test', async () => {
+      const attempt = await firstAttempt('tls valid', `https://tls.test:${valid.port}/hook`);
+      expect(attempt).toMatchObject({ responseStatusCode: 204 });
+      expect(attempt.errorKind).toBeNull();
+      expect(valid.requests).toEqual([
+        { host: `tls.test:${valid.port}`, path: '/hook', servername: 'tls.test' },
+      ]);
+      expect(valid.handshakes).toEqual(['tls.test']);
+    });
+
+    it.each([
+      ['signs itself', () => selfSigned, 'self-signed.test', /self-signed certificate/],
+      ['comes from a CA nobody trusts', () => unknownCa, 'unknown-ca.test', /unable to verify/],
+      ['names another host', () => valid, 'other-name.test', /other-name\.test.*altnames/],
+    ])(
+      'refuses a certificate that %s: a tls attempt, and nothing reaches the handler',
+      async (_, server, name, reason) => {
+        const requestsBefore = server().requests.length;
+        const attempt = await firstAttempt(`tls ${name}`, `https://${name}:${server().port}/hook`);
+        expect(attempt).toMatchObject({ responseStatusCode: 0, errorKind: 'tls' });
+        expect(attempt.response).toMatch(/^TLS error: the endpoint's certificate was not accepted \(/);
+        expect(attempt.response).toMatch(reason);
+        expect(server().requests.length).toBe(requestsBefore);
+      },
+    );
   });
 });
