@@ -2,7 +2,8 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { EnvHttpProxyAgent, request } from 'undici';
+import { runInThisContext } from 'node:vm';
+import { Agent, EnvHttpProxyAgent, request } from 'undici';
 import { UNREACHABLE_DESTINATION_MESSAGE } from '@app/delivery';
 import { StubDnsServer, TestCertificate, testConfig, TestPki, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
@@ -89,6 +90,13 @@ class TlsReceiver {
   }
 }
 
+/**
+ * The process's own environment. Jest gives each test file a copy as `process.env`, which code loaded from
+ * node_modules (undici) reads; Node's core modules (tls, http) read this one. Variables a worker process
+ * would be started with are set in both.
+ */
+const processEnv = (runInThisContext('process') as NodeJS.Process).env;
+
 /** Every spelling of the proxy variables that Node tools, curl and undici's EnvHttpProxyAgent read. */
 const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'];
 const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'];
@@ -105,9 +113,11 @@ describe('egress (e2e)', () => {
     beforeAll(async () => {
       proxy = await RecordingProxy.start();
       // Set before the worker is built, as a process started with them would see them, and kept until the end.
-      for (const name of [...PROXY_VARIABLES, ...NO_PROXY_VARIABLES]) saved[name] = process.env[name];
-      for (const name of PROXY_VARIABLES) process.env[name] = proxy.url;
-      for (const name of NO_PROXY_VARIABLES) delete process.env[name];
+      for (const name of [...PROXY_VARIABLES, ...NO_PROXY_VARIABLES]) saved[name] = processEnv[name];
+      for (const env of [process.env, processEnv]) {
+        for (const name of PROXY_VARIABLES) env[name] = proxy.url;
+        for (const name of NO_PROXY_VARIABLES) delete env[name];
+      }
       dns = await StubDnsServer.start({
         'receiver.test': { a: ['127.0.0.1'] },
         'tokens.test': { a: ['127.0.0.1'] },
@@ -126,9 +136,11 @@ describe('egress (e2e)', () => {
       await world?.stop();
       await dns?.close();
       await proxy?.close();
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
+      for (const env of [process.env, processEnv]) {
+        for (const [name, value] of Object.entries(saved)) {
+          if (value === undefined) delete env[name];
+          else env[name] = value;
+        }
       }
     });
 
@@ -305,5 +317,32 @@ describe('egress (e2e)', () => {
         expect(server().requests.length).toBe(requestsBefore);
       },
     );
+    it('keeps verifying when NODE_TLS_REJECT_UNAUTHORIZED=0 turns verification off for the rest of the process', async () => {
+      const saved = processEnv.NODE_TLS_REJECT_UNAUTHORIZED;
+      processEnv.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+      try {
+        // The control: a client that leaves verification to Node's default now accepts the self-signed one.
+        const lax = new Agent();
+        try {
+          const res = await request(`https://127.0.0.1:${selfSigned.port}/control`, {
+            method: 'POST',
+            dispatcher: lax,
+          });
+          await res.body.dump();
+          expect(res.statusCode).toBe(204);
+        } finally {
+          await lax.close();
+        }
+        expect(selfSigned.requests.map((r) => r.path)).toContain('/control');
+        const requestsBefore = selfSigned.requests.length;
+        const attempt = await firstAttempt('tls env', `https://self-signed.test:${selfSigned.port}/hook`);
+        expect(attempt).toMatchObject({ responseStatusCode: 0, errorKind: 'tls' });
+        expect(attempt.response).toMatch(/self-signed certificate/);
+        expect(selfSigned.requests.length).toBe(requestsBefore);
+      } finally {
+        if (saved === undefined) delete processEnv.NODE_TLS_REJECT_UNAUTHORIZED;
+        else processEnv.NODE_TLS_REJECT_UNAUTHORIZED = saved;
+      }
+    });
   });
 });
