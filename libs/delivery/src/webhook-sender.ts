@@ -34,6 +34,7 @@ export type SendErrorKind =
   | 'unknown_host'
   | 'invalid_url'
   | 'dns'
+  /** The endpoint's certificate was refused (TLS is always verified) or the TLS handshake failed; retried. */
   | 'tls'
   /** The response could not be read as HTTP (headers too large, malformed). */
   | 'invalid_response'
