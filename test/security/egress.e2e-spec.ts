@@ -10,9 +10,11 @@ import { DeliveryWorld } from '../support/delivery-world';
 
 /**
  * The outbound client's own network behaviour (reliability cases 9 and 15): it never goes through a proxy
- * named by the environment, since a proxy resolves names itself and would dial what the SSRF guard refused.
- * Names come from a stub DNS server; loopback is allowlisted (testConfig), so `receiver.test` → 127.0.0.1
- * is an allowed receiver and `internal.test` → 10.0.0.5 a refused one.
+ * named by the environment, since a proxy resolves names itself and would dial what the SSRF guard refused;
+ * and it always verifies TLS, with the endpoint's name as SNI and Host while the socket goes to the address
+ * the guard checked. Names come from a stub DNS server; loopback is allowlisted (testConfig), so
+ * `receiver.test` → 127.0.0.1 is an allowed receiver and `internal.test` → 10.0.0.5 a refused one.
+ * Certificates are made at run time (TestPki, the openssl CLI).
  */
 
 /** A TCP listener standing for an HTTP proxy: it records every connection and its first bytes, then hangs up. */
