@@ -301,3 +301,22 @@ describe('encryption keys', () => {
     }
   });
 });
+
+describe('DELIVERY_TEST_CA_FILE', () => {
+  it('is kept for tests and local development', () => {
+    expect(loadConfig(valid).delivery.testCaFile).toBeUndefined();
+    for (const env of ['test', 'development']) {
+      const config = loadConfig({ ...valid, NODE_ENV: env, DELIVERY_TEST_CA_FILE: '/tmp/ca.pem' });
+      expect(config.delivery.testCaFile).toBe('/tmp/ca.pem');
+    }
+  });
+
+  it('is refused in production, where only the public CAs may vouch for a receiver', () => {
+    const attempt = () =>
+      loadConfig({ ...valid, NODE_ENV: 'production', DELIVERY_TEST_CA_FILE: '/tmp/ca.pem' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      'Invalid configuration: DELIVERY_TEST_CA_FILE is for tests and local development and is refused when NODE_ENV is production.',
+    );
+  });
+});

@@ -119,6 +119,7 @@ const envSchema = z.object({
       }
       return parsed.cidrs.map((c) => c.text);
     }),
+  DELIVERY_TEST_CA_FILE: z.string().optional(),
   DELIVERY_DNS_TIMEOUT_MS: integer('DELIVERY_DNS_TIMEOUT_MS', 5_000, 100, 60_000),
   DELIVERY_DNS_SERVERS: z
     .string()
@@ -250,6 +251,11 @@ export interface AppConfig {
     dnsTimeoutMs: number;
     /** DNS servers to ask (`ip` or `ip:port`); empty means the system's (/etc/resolv.conf). */
     dnsServers: string[];
+    /**
+     * A PEM file of CA certificates the delivery client trusts besides the public ones, so tests can give a
+     * receiver a certificate for a test name. Never set in production (loadConfig refuses it there).
+     */
+    testCaFile?: string;
     endpointDisableAfterMs: number;
     /** How long an endpoint's owner has to answer its ownership challenge (docs/verification.md). */
     verificationTtlMs: number;
@@ -335,6 +341,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid configuration: WORKER_METRICS_PORT and WORKER_HEALTH_PORT are both ${e.WORKER_METRICS_PORT}; give the metrics listener its own port.`,
     );
   }
+  if (e.DELIVERY_TEST_CA_FILE !== undefined && e.NODE_ENV === 'production') {
+    // Trusting a CA picked by whoever sets the environment is a way around TLS verification; outside tests
+    // and local development, receivers need a certificate a public CA issued.
+    throw new ConfigError(
+      'Invalid configuration: DELIVERY_TEST_CA_FILE is for tests and local development and is refused when NODE_ENV is production.',
+    );
+  }
   const encryptionKey = Buffer.from(e.ENCRYPTION_KEY, 'base64');
   const clash = e.ENCRYPTION_KEY_PREVIOUS.find(
     (p) => p.version === e.ENCRYPTION_KEY_VERSION || p.key.equals(encryptionKey),
@@ -377,6 +390,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedCidrs: e.DELIVERY_ALLOWED_CIDRS,
       dnsTimeoutMs: e.DELIVERY_DNS_TIMEOUT_MS,
       dnsServers: e.DELIVERY_DNS_SERVERS,
+      testCaFile: e.DELIVERY_TEST_CA_FILE,
       endpointDisableAfterMs: e.ENDPOINT_DISABLE_AFTER,
       verificationTtlMs: e.ENDPOINT_VERIFICATION_TTL,
       leaseMs: e.DELIVERY_LEASE > 0 ? e.DELIVERY_LEASE : e.DELIVERY_TIMEOUT_MS + 15_000,

@@ -144,4 +144,20 @@ describe('WebhookSender', () => {
     });
     await client.onModuleDestroy();
   });
+  it('reports https spoken to a plain http server as a tls failure, naming only the error code', async () => {
+    const client = sender();
+    const res = await client.send({ url: receiver.url.replace('http:', 'https:'), headers: {}, body: '{}' });
+    await client.onModuleDestroy();
+    expect(res).toMatchObject({ statusCode: 0, errorKind: 'tls' });
+    expect(res.body).toMatch(/^TLS error: the TLS handshake with the endpoint failed \(ERR_SSL_[A-Z_]+\)\.$/);
+  });
+
+  it('does not start with a DELIVERY_TEST_CA_FILE it cannot read or that holds no certificate', () => {
+    expect(() => sender({ DELIVERY_TEST_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
+      'DELIVERY_TEST_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)',
+    );
+    expect(() => sender({ DELIVERY_TEST_CA_FILE: __filename })).toThrow(
+      `DELIVERY_TEST_CA_FILE: ${__filename} holds no PEM certificate`,
+    );
+  });
 });

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { LookupAddress, LookupOptions } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Agent, errors, request } from 'undici';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { Cidr, isAddressAllowed, judgeDestination, parseCidrList } from '@app/domain';
@@ -32,6 +34,7 @@ export type SendErrorKind =
   | 'unknown_host'
   | 'invalid_url'
   | 'dns'
+  /** The endpoint's certificate was refused (TLS is always verified) or the TLS handshake failed; retried. */
   | 'tls'
   /** The response could not be read as HTTP (headers too large, malformed). */
   | 'invalid_response'
@@ -74,6 +77,11 @@ class BlockedAddressError extends Error {
  * lookup hook checks every resolved address, so a name cannot rebind to a private one after a check.
  * Names are resolved by DnsResolver (c-ares with a deadline, not the libuv thread pool), so endpoints whose
  * DNS servers do not answer cannot stall every other lookup.
+ *
+ * Every connection is the Agent's own: no proxy named by HTTP_PROXY, HTTPS_PROXY or ALL_PROXY is used (a
+ * plain undici Agent never reads them), since a proxy resolves names itself and would dial what the guard
+ * refused. HTTPS is always verified against the public CAs, with the endpoint's name as SNI and as the name
+ * the certificate must carry, although the socket goes to the address the guard checked.
  */
 @Injectable()
 export class WebhookSender implements OnModuleDestroy {
@@ -94,7 +102,13 @@ export class WebhookSender implements OnModuleDestroy {
     });
     this.agent = new Agent({
       connections: 64,
-      connect: { timeout: Math.min(this.timeoutMs, 10_000), lookup: this.guardedLookup },
+      connect: {
+        timeout: Math.min(this.timeoutMs, 10_000),
+        lookup: this.guardedLookup,
+        // Always verified, whatever NODE_TLS_REJECT_UNAUTHORIZED says: there is no way to turn it off.
+        rejectUnauthorized: true,
+        ...testCaOption(config.delivery.testCaFile),
+      },
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
       keepAliveTimeout: 30_000,
@@ -184,6 +198,26 @@ export class WebhookSender implements OnModuleDestroy {
   };
 }
 
+/**
+ * DELIVERY_TEST_CA_FILE (refused in production by loadConfig): a test CA trusted besides the public ones, so a
+ * local receiver can present a certificate for a test name. Unreadable or empty, the worker does not start.
+ */
+function testCaOption(file: string | undefined): { ca?: string[] } {
+  if (file === undefined) return {};
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`DELIVERY_TEST_CA_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`, {
+      cause: error,
+    });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error(`DELIVERY_TEST_CA_FILE: ${file} holds no PEM certificate`);
+  }
+  return { ca: [...rootCertificates, pem] };
+}
+
 /** `dns.lookup`'s family option, which may also be spelled 'IPv4'/'IPv6'. */
 function lookupFamily(family: LookupOptions['family']): 0 | 4 | 6 {
   return family === 4 || family === 'IPv4' ? 4 : family === 6 || family === 'IPv6' ? 6 : 0;
@@ -252,8 +286,60 @@ function describeFailure(error: unknown): { body: string; errorKind: SendErrorKi
   if (cause.code === 'EAI_AGAIN') {
     return { body: UNREACHABLE_DESTINATION_MESSAGE, errorKind: 'dns', detail: cause.message };
   }
-  if (typeof cause.code === 'string' && (cause.code.startsWith('ERR_TLS') || cause.code.includes('CERT'))) {
-    return { body: `TLS error: ${cause.message}`, errorKind: 'tls' };
-  }
+  const tls = tlsFailure(cause);
+  if (tls) return { body: tls, errorKind: 'tls' };
   return { body: `Connection failed: ${cause.message ?? String(error)}`, errorKind: 'connection' };
+}
+
+/**
+ * OpenSSL's certificate verification results as Node reports them (`err.code`), `X509_V_ERR_` dropped. Several
+ * do not say CERT (an unknown issuer is UNABLE_TO_VERIFY_LEAF_SIGNATURE), so they are listed, not guessed.
+ */
+const CERTIFICATE_REFUSALS: ReadonlySet<string> = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'OUT_OF_MEM',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * What a tenant reads when TLS with its endpoint failed, or undefined if the error is not TLS's. The
+ * certificate's faults are named (OpenSSL's fixed sentences, or Node's name mismatch, which names only the
+ * endpoint's host and the certificate's own names); a failed handshake gets its error code, not OpenSSL's
+ * internal text. Only an address the guard allowed is ever dialled, so this is about the tenant's own server.
+ */
+function tlsFailure(cause: NodeJS.ErrnoException): string | undefined {
+  const code = cause.code;
+  if (typeof code !== 'string') return undefined;
+  if (CERTIFICATE_REFUSALS.has(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `TLS error: the endpoint's certificate was not accepted (${cause.message}).`;
+  }
+  if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) {
+    return `TLS error: the TLS handshake with the endpoint failed (${code}).`;
+  }
+  return undefined;
 }

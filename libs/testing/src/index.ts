@@ -6,3 +6,4 @@ export * from './svix-error';
 export * from './test-database';
 export * from './stub-dns-server';
 export * from './redis-cluster';
+export * from './test-certificates';
