@@ -1,8 +1,10 @@
 import { Svix } from 'svix';
 import { PrismaService } from '@app/db';
 import { SecretResealService } from '@app/delivery';
-import { TestReceiver, waitFor } from '@app/testing';
+import { testConfig, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
+import { startApi } from '../support/running-api';
+import { startWorker } from '../support/running-worker';
 
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
@@ -13,7 +15,11 @@ const basic = (user: string, password: string) =>
  * SDK's GET → PUT round trip, whose URL carries the masked password.
  */
 describe('credentials in endpoint URLs (e2e)', () => {
-  const world = new DeliveryWorld();
+  const world = new DeliveryWorld(testConfig({ LOG_LEVEL: 'debug' }));
+  /** Every line the API logs, at its most talkative level. */
+  const apiLog: string[] = [];
+  /** Every password a test writes into a URL, percent-encoded and decoded: none may reach a log line. */
+  const passwords = ['p%40ss', 'p@ss', 'tr%C3%ADp', 'tríp', 'n3w-pw', 'kept-pw', 'old%2Fpw', 'old/pw'];
   let receiver: TestReceiver;
   let svix: Svix;
   /** Each test's own application, so a message reaches only the endpoint under test. */
@@ -23,7 +29,8 @@ describe('credentials in endpoint URLs (e2e)', () => {
   let withCredentials: (user: string, password: string) => string;
 
   beforeAll(async () => {
-    await world.start();
+    world.api = await startApi(world.config, { logDestination: { write: (line) => apiLog.push(line) } });
+    world.worker = await startWorker(world.config);
     receiver = await world.receiver();
     ({ tenant, svix } = await world.tenantWithApp('url credentials'));
     withCredentials = (user, password) => {
@@ -56,7 +63,7 @@ describe('credentials in endpoint URLs (e2e)', () => {
     return { request: request!, attempts };
   }
 
-  it('sends the credentials as Basic auth, stores them sealed, and never shows or logs the password', async () => {
+  it('sends the credentials as Basic auth, stores them sealed, and never shows the password', async () => {
     const created = await svix.endpoint.create(appId, { url: withCredentials('user', 'p%40ss') });
     const masked = withCredentials('user', '********');
     expect(created.url).toBe(masked);
@@ -97,8 +104,8 @@ describe('credentials in endpoint URLs (e2e)', () => {
     await svix.endpoint.patch(appId, id, { url: (await svix.endpoint.get(appId, id)).url });
     expect((await deliver(id)).request.headers.authorization).toBe(basic('round', 'tríp'));
 
-    await svix.endpoint.update(appId, id, { url: withCredentials('round', 'n3w') });
-    expect((await deliver(id)).request.headers.authorization).toBe(basic('round', 'n3w'));
+    await svix.endpoint.update(appId, id, { url: withCredentials('round', 'n3w-pw') });
+    expect((await deliver(id)).request.headers.authorization).toBe(basic('round', 'n3w-pw'));
 
     // A user alone is sent with an empty password, and shown as it is.
     const userOnly = await svix.endpoint.update(appId, id, { url: withCredentials('alone', '') });
@@ -122,7 +129,7 @@ describe('credentials in endpoint URLs (e2e)', () => {
   });
 
   it('refuses the mask with any other URL, and a user name Basic auth cannot carry', async () => {
-    const { id } = await svix.endpoint.create(appId, { url: withCredentials('user', 'kept') });
+    const { id } = await svix.endpoint.create(appId, { url: withCredentials('user', 'kept-pw') });
     const elsewhere = withCredentials('user', '********').replace('/webhook', '/other');
     for (const [method, path, body] of [
       ['put', `/api/v1/app/${appId}/endpoint/${id}`, { url: elsewhere }],
@@ -143,7 +150,7 @@ describe('credentials in endpoint URLs (e2e)', () => {
     expect(colon).toMatchObject({ status: 422, body: { code: 'validation_error' } });
     expect(colon.body.detail[0].msg).toMatch(/must not contain ":"/);
     // Nothing refused touched the stored password.
-    expect((await deliver(id)).request.headers.authorization).toBe(basic('user', 'kept'));
+    expect((await deliver(id)).request.headers.authorization).toBe(basic('user', 'kept-pw'));
     await svix.endpoint.delete(appId, id);
   });
 
@@ -166,5 +173,10 @@ describe('credentials in endpoint URLs (e2e)', () => {
     });
     expect((await deliver(id)).request.headers.authorization).toBe(basic('legacy', 'old/pw'));
     await svix.endpoint.delete(appId, id);
+  });
+
+  it('wrote no password to the API log', () => {
+    expect(apiLog.length).toBeGreaterThan(0);
+    expect(passwords.filter((password) => apiLog.some((line) => line.includes(password)))).toEqual([]);
   });
 });
