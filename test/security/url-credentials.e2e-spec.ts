@@ -1,6 +1,7 @@
 import { Svix } from 'svix';
-import { PrismaService } from '@app/db';
+import { EndpointRepository, PrismaService } from '@app/db';
 import { SecretResealService } from '@app/delivery';
+import { SecretBoxError } from '@app/domain';
 import { testConfig, TestReceiver, waitFor } from '@app/testing';
 import { DeliveryWorld } from '../support/delivery-world';
 import { startApi } from '../support/running-api';
@@ -173,6 +174,25 @@ describe('credentials in endpoint URLs (e2e)', () => {
     });
     expect((await deliver(id)).request.headers.authorization).toBe(basic('legacy', 'old/pw'));
     await svix.endpoint.delete(appId, id);
+  });
+
+  it("binds the sealed credentials to their endpoint: copied into another endpoint's row, they do not open", async () => {
+    const source = await svix.endpoint.create(appId, { url: withCredentials('user', 'p@ss') });
+    const target = await svix.endpoint.create(appId, { url: receiver.url });
+    await prisma().$executeRawUnsafe(
+      `UPDATE endpoints SET url_credentials = (SELECT url_credentials FROM endpoints WHERE id = $1) WHERE id = $2`,
+      source.id,
+      target.id,
+    );
+    const error = await world.api.app
+      .get(EndpointRepository)
+      .find(tenant.id, appId, target.id)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(SecretBoxError);
+    expect((error as SecretBoxError).code).toBe('tampered');
   });
 
   it('wrote no password to the API log', () => {
