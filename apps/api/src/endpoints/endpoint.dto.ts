@@ -348,7 +348,9 @@ const filterOut = z.array(z.string()).nullable();
 export const endpointOutSchema = z.object({
   id: z.string(),
   uid: z.string().nullable(),
-  url: z.string(),
+  url: z
+    .string()
+    .describe('A password in the URL is shown as ********; send the URL back unchanged to keep it.'),
   description: z.string(),
   version: z.number().int(),
   disabled: z.boolean(),
