@@ -29,8 +29,16 @@ export function createRedis(redis: AppConfig['redis'], overrides: RedisOptions =
   const options = redisOptions(redis.url, overrides);
   if (!redis.cluster) return new Redis(options);
   // A cluster has only database 0; host and port seed the topology, the rest applies to every node.
-  const { host, port, db, lazyConnect, enableOfflineQueue, enableAutoPipelining, retryStrategy, ...nodeOptions } =
-    options;
+  const {
+    host,
+    port,
+    db,
+    lazyConnect,
+    enableOfflineQueue,
+    enableAutoPipelining,
+    retryStrategy,
+    ...nodeOptions
+  } = options;
   if (db) throw new ConfigError('REDIS_URL cannot name a database when REDIS_CLUSTER is true.');
   return new Cluster([{ host, port }], {
     redisOptions: nodeOptions,
