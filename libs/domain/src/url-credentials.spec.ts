@@ -114,8 +114,9 @@ describe('resolveMaskedUrl', () => {
     }
   });
 
-  it('refuses the mask when nothing, or no password, is stored', () => {
+  it('refuses the mask when nothing, or no password, is stored, or nothing exists yet', () => {
     expect(resolveMaskedUrl(shown, { url: stored.url, credentials: null }).ok).toBe(false);
+    expect(resolveMaskedUrl(shown, null).ok).toBe(false);
     expect(
       resolveMaskedUrl(shown, { url: stored.url, credentials: { username: 'user', password: '' } }).ok,
     ).toBe(false);

@@ -75,10 +75,11 @@ export function hasMaskedPassword(url: string): boolean {
  */
 export function resolveMaskedUrl(
   incoming: string,
-  stored: { url: string; credentials: UrlCredentials | null },
+  /** What the endpoint has now; null when the write creates it. */
+  stored: SplitUrl | null,
 ): { ok: true; url: string } | { ok: false; reason: 'masked_elsewhere' } {
   if (!hasMaskedPassword(incoming)) return { ok: true, url: incoming };
-  if (stored.credentials !== null && stored.credentials.password !== '') {
+  if (stored?.credentials && stored.credentials.password !== '') {
     const shown = maskedUrl(stored.url, stored.credentials);
     if (new URL(incoming).href === shown) {
       return { ok: true, url: joinUrlCredentials(stored.url, stored.credentials) };

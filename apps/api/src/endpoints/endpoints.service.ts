@@ -168,14 +168,11 @@ export class EndpointsService {
     const data = replacement(input);
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const existing = await this.endpoints.findOptional(tenantId, applicationId, endpointIdOrUid);
+    data.url = urlToStore(input.url, existing ?? null);
     if (existing) {
-      const updated = await this.update(tenantId, applicationId, existing, {
-        ...data,
-        url: urlToStore(input.url, existing),
-      });
+      const updated = await this.update(tenantId, applicationId, existing, data);
       return { created: false, endpoint: toOut(updated) };
     }
-    data.url = urlToStore(input.url, null);
     const pathUid = isId('endpoint', endpointIdOrUid) ? null : endpointIdOrUid;
     if (input.uid == null && pathUid !== null && isReservedUid(pathUid)) {
       throw ValidationError.field(['path', 'endpoint_id'], RESERVED_UID_MESSAGE, 'reserved_uid');
@@ -388,10 +385,7 @@ function urlToStore(
   url: string,
   stored: { url: string; urlCredentials: UrlCredentials | null } | null,
 ): string {
-  const resolved = resolveMaskedUrl(url, {
-    url: stored?.url ?? url,
-    credentials: stored?.urlCredentials ?? null,
-  });
+  const resolved = resolveMaskedUrl(url, stored && { url: stored.url, credentials: stored.urlCredentials });
   if (resolved.ok) return resolved.url;
   throw ValidationError.coded(
     'url_password_masked',
