@@ -132,6 +132,25 @@ describe.each([
     expect(output.checks).toHaveLength(10);
     expect(run.code).toBe(0);
   });
+
+  it('sends URL credentials as Basic auth, masks the password, and keeps it through get → PUT / PATCH', async () => {
+    const receiver = await world.receiver();
+    const tenant = await world.api.newTenant(`svix ${major} url credentials`);
+    const run = await runScenario('url-credentials.mjs', {
+      SVIX_PACKAGE: svixPackage,
+      HOOKRELAY_URL: world.api.url,
+      HOOKRELAY_KEY: tenant.apiKey,
+      RECEIVER_URL: receiver.url,
+    });
+    const output = lastJsonLine<ScenarioOutput & { messageId: string }>(run.out);
+    expect({ error: output.error, stderr: run.err }).toEqual({ error: undefined, stderr: '' });
+    expect(output.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(output.checks).toHaveLength(4);
+    expect(run.code).toBe(0);
+    const [request] = await receiver.waitForRequests(1);
+    expect(request!.headers['webhook-id']).toBe(output.messageId);
+    expect(request!.headers.authorization).toBe(`Basic ${Buffer.from('sdk-user:p@ss').toString('base64')}`);
+  });
 });
 
 function lastJsonLine<T>(stdout: string): T {

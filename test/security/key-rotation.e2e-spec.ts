@@ -36,6 +36,13 @@ describe('ENCRYPTION_KEY rotation (e2e)', () => {
   const signing = 'whsec_' + Buffer.alloc(32, 3).toString('base64');
   const rotatedOut = 'whsec_' + Buffer.alloc(32, 4).toString('base64');
   const legacySecret = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
+  /** The receiver's URL with user info in it. */
+  const withCredentials = (url: string, user: string, password: string) => {
+    const parsed = new URL(url);
+    parsed.username = user;
+    parsed.password = password;
+    return parsed.href;
+  };
 
   let receiver: TestReceiver;
   let apiKey: string;
@@ -74,8 +81,14 @@ describe('ENCRYPTION_KEY rotation (e2e)', () => {
       ).id;
       // The replaced secret keeps signing for 24 h: it lives on in old_secrets, sealed with A.
       await svix.endpoint.rotateSecret(appId, endpointId, { key: signing });
-      // OAuth on an endpoint of its own, disabled: no token server is reachable from the test.
-      oauthEndpointId = (await svix.endpoint.create(appId, { url: receiver.url, disabled: true })).id;
+      // OAuth on an endpoint of its own, disabled: no token server is reachable from the test. Its URL's
+      // credentials are sealed with A too.
+      oauthEndpointId = (
+        await svix.endpoint.create(appId, {
+          url: withCredentials(receiver.url, 'oauth-user', 'pw-under-a'),
+          disabled: true,
+        })
+      ).id;
       const oauth = await tenant.client.put(`/api/v1/app/${appId}/endpoint/${oauthEndpointId}/oauth`, {
         authMethod: 'clientSecretBasic',
         clientId: 'client',
@@ -85,14 +98,14 @@ describe('ENCRYPTION_KEY rotation (e2e)', () => {
       });
       expect(oauth.status).toBe(204);
       legacyEndpointId = (await svix.endpoint.create(appId, { url: `${receiver.url}?legacy` })).id;
-      await api.app
-        .get(PrismaService)
-        .$executeRawUnsafe(
-          `UPDATE endpoints SET secret = $2, headers = $3::jsonb WHERE id = $1`,
-          legacyEndpointId,
-          legacySeal(legacySecret, 1, keyA),
-          JSON.stringify({ 'X-Legacy': 'plain' }),
-        );
+      await api.app.get(PrismaService).$executeRawUnsafe(
+        `UPDATE endpoints SET secret = $2, headers = $3::jsonb, url = $4 WHERE id = $1`,
+        legacyEndpointId,
+        legacySeal(legacySecret, 1, keyA),
+        JSON.stringify({ 'X-Legacy': 'plain' }),
+        // An older release stored a URL's credentials in it, in clear.
+        withCredentials(`${receiver.url}?legacy`, 'legacy-user', 'legacy%2Fpw'),
+      );
       portalToken = (await svix.authentication.appPortalAccess(appId, {})).token;
     } finally {
       await api.close();
@@ -121,10 +134,19 @@ describe('ENCRYPTION_KEY rotation (e2e)', () => {
           row.headers,
           ...(row.oldSecrets as { secret: string }[]).map((o) => o.secret),
           ...(row.oauth ? [(row.oauth as { clientSecret: string }).clientSecret] : []),
+          ...(row.urlCredentials === null ? [] : [row.urlCredentials]),
         ]);
-        return values.every((v) => typeof v === 'string' && v.startsWith('v2c:')) && found;
+        const noUserInfo = found.every((row) => !row.url.includes('@'));
+        return noUserInfo && values.every((v) => typeof v === 'string' && v.startsWith('v2c:')) && found;
       });
       expect(rows).toHaveLength(3);
+      // The legacy row's credentials left its URL for the sealed column; the OAuth endpoint's were re-sealed.
+      expect(
+        rows
+          .filter((row) => row.urlCredentials !== null)
+          .map((row) => row.id)
+          .sort(),
+      ).toEqual([legacyEndpointId, oauthEndpointId].sort());
       const resealed = await world.worker.get(Metrics).sealedRowsResealed.get();
       expect(resealed.values[0]!.value).toBe(3);
 
@@ -170,6 +192,9 @@ describe('ENCRYPTION_KEY rotation (e2e)', () => {
         .get(EndpointOauthRepository)
         .findForDelivery(tenantId, appId, oauthEndpointId);
       expect(oauth!.open().clientSecret).toBe('oauth-secret-under-a');
+      expect((await svix.endpoint.get(appId, oauthEndpointId)).url).toBe(
+        withCredentials(receiver.url, 'oauth-user', '********'),
+      );
       expect((await sdk(world.api.url, idleApiKey).application.list()).data).toEqual([]);
       // A's portal token is gone with A.
       const portal = await world.api.anonymous.withToken(portalToken).get(`/api/v1/app/${appId}/endpoint`);
@@ -185,6 +210,9 @@ describe('ENCRYPTION_KEY rotation (e2e)', () => {
       expect(main.headers.authorization).toBe('Bearer receiver-token');
       expect(TestReceiver.verify(legacy, legacySecret)).toEqual({ ok: true });
       expect(legacy.headers['x-legacy']).toBe('plain');
+      expect(legacy.headers.authorization).toBe(
+        `Basic ${Buffer.from('legacy-user:legacy/pw').toString('base64')}`,
+      );
     } finally {
       await world.stop();
     }

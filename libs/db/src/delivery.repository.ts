@@ -37,7 +37,10 @@ export interface ClaimedDelivery {
   endpoint: {
     id: string;
     uid: string | null;
+    /** As stored: without user info, except in a row written before it was split off (see `openStoredUrl`). */
     url: string;
+    /** The URL's user info, sealed as stored (null: none); the caller opens it with `openStoredUrl`. */
+    urlCredentials: string | null;
     disabled: boolean;
     /** Custom headers as stored (sealed; plain in a row not re-sealed yet): the caller opens them (`openHeaders`). */
     headers: unknown;
@@ -234,6 +237,7 @@ interface ClaimRow {
   endpointId: string;
   endpointUid: string | null;
   url: string;
+  urlCredentials: string | null;
   disabled: boolean;
   headers: unknown;
   secret: string;
@@ -282,6 +286,7 @@ function toClaimed(row: ClaimRow): ClaimedDelivery {
       id: row.endpointId,
       uid: row.endpointUid,
       url: row.url,
+      urlCredentials: row.urlCredentials,
       disabled: row.disabled,
       headers: row.headers,
       secret: row.secret,
@@ -352,7 +357,7 @@ export class DeliveryRepository {
               c.next_trigger AS "trigger", t.deleted_at IS NOT NULL AS "tenantDeleted",
               m.expunged_at IS NOT NULL AS "messageExpunged", c.ordering_key AS "orderingKey",
               m.id AS "messageId", m.event_type AS "eventType", m.event_id AS "eventId", m.payload,
-              e.id AS "endpointId", e.uid AS "endpointUid", e.url, e.disabled, e.headers, e.secret,
+              e.id AS "endpointId", e.uid AS "endpointUid", e.url, e.url_credentials AS "urlCredentials", e.disabled, e.headers, e.secret,
               e.old_secrets AS "oldSecrets", e.failing_since AS "failingSince", e.verification,
               e.verification_challenge AS "verificationChallenge",
               e.verification_expires_at AS "verificationExpiresAt",

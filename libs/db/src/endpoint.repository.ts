@@ -9,6 +9,7 @@ import {
   SealContext,
   shownVerification,
   signingSecretKind,
+  UrlCredentials,
   VerificationState,
 } from '@app/domain';
 import { PrismaService } from './prisma.service';
@@ -18,13 +19,17 @@ import { idRange, Page, PageQuery, pageWindow, toPage } from './pagination';
 import { isUniqueViolation } from './prisma-errors';
 import { AppSecretBox } from './secret-box.provider';
 import { openHeaders, sealHeaders } from './sealed-headers';
+import { openStoredUrl, urlColumns } from './sealed-url-credentials';
 import { DEFAULT_SECRET_GRACE_MS, parseOldSecrets, retireSecret } from './old-secrets';
 
 export interface EndpointRecord {
   id: string;
   applicationId: string;
   uid: string | null;
+  /** Without user info: that is `urlCredentials`. Show it through `maskedUrl`. */
   url: string;
+  /** The user info written in the URL (opened; percent-encoded), sent as HTTP Basic auth; null: none. */
+  urlCredentials: UrlCredentials | null;
   description: string;
   version: number;
   disabled: boolean;
@@ -62,6 +67,7 @@ export interface VerificationStart {
 
 export interface EndpointData {
   uid?: string | null;
+  /** As the owner wrote it: user info in it is split off into the sealed `url_credentials` column. */
   url: string;
   description?: string;
   version?: number;
@@ -115,6 +121,7 @@ const SELECT = {
   applicationId: true,
   uid: true,
   url: true,
+  urlCredentials: true,
   description: true,
   version: true,
   disabled: true,
@@ -138,9 +145,9 @@ const notFound = () => DomainError.notFound('Endpoint');
 
 /**
  * An application's endpoints. Every query is scoped by tenant and application, so an endpoint is only ever
- * found through the application it belongs to. Signing secrets and custom headers are sealed (with
- * `AppSecretBox`, bound to their tenant and endpoint) on the way in and opened on the way out: no caller of
- * this repository handles a sealed value.
+ * found through the application it belongs to. Signing secrets, custom headers and the user info of the URL are
+ * sealed (with `AppSecretBox`, bound to their tenant and endpoint) on the way in and opened on the way out: no
+ * caller of this repository handles a sealed value.
  */
 @Injectable()
 export class EndpointRepository {
@@ -159,13 +166,15 @@ export class EndpointRepository {
     verification?: VerificationStart,
   ): Promise<EndpointRecord> {
     const id = newId('endpoint');
+    const { url, ...fields } = data;
     try {
       const row = await this.prisma.endpoint.create({
         data: {
           id,
           tenantId,
           applicationId,
-          ...this.toColumns(tenantId, id, { ...data, headers: data.headers ?? {} }),
+          ...this.toColumns(tenantId, id, { ...fields, headers: data.headers ?? {} }),
+          ...urlColumns(this.box, tenantId, id, url),
           secret: this.box.seal(secret, SealContext.endpointSecret(tenantId, id)),
           // Pending from its first instant: no delivery can reach it before its owner answers.
           ...(verification
@@ -502,8 +511,11 @@ export class EndpointRepository {
 
   private toRecord(row: Row): EndpointRecord {
     const { verificationExpiresAt, tenantId, ...rest } = row;
+    const { url, credentials } = openStoredUrl(this.box, tenantId, row.id, row);
     return {
       ...rest,
+      url,
+      urlCredentials: credentials,
       headers: openHeaders(this.box, tenantId, row.id, row.headers),
       metadata: row.metadata as Record<string, string>,
       payloadFilter: (row.payloadFilter as PayloadFilter | null) ?? null,
@@ -512,20 +524,24 @@ export class EndpointRepository {
   }
 
   /**
-   * The columns of a write: headers sealed to the endpoint; `payloadFilter` null as SQL NULL (Prisma writes
-   * one into a JSON column only when told so, `DbNull`; a plain null is refused).
+   * The columns of a write: the URL's user info split off and sealed, headers sealed to the endpoint;
+   * `payloadFilter` null as SQL NULL (Prisma writes one into a JSON column only when told so, `DbNull`; a plain
+   * null is refused).
    */
   private toColumns<D extends Partial<EndpointData>>(
     tenantId: string,
     endpointId: string,
     data: D,
-  ): Omit<D, 'payloadFilter' | 'headers'> & {
+  ): Omit<D, 'payloadFilter' | 'headers' | 'url'> & {
     payloadFilter?: Prisma.InputJsonValue | typeof Prisma.DbNull;
     headers?: string;
+    url?: string;
+    urlCredentials?: string | null;
   } {
-    const { payloadFilter, headers, ...rest } = data;
+    const { payloadFilter, headers, url, ...rest } = data;
     return {
       ...rest,
+      ...(url === undefined ? {} : urlColumns(this.box, tenantId, endpointId, url)),
       ...(headers === undefined ? {} : { headers: sealHeaders(this.box, tenantId, endpointId, headers) }),
       ...(payloadFilter === undefined
         ? {}

@@ -14,6 +14,7 @@ export * from './endpoint.repository';
 export * from './endpoint-oauth.repository';
 export * from './secret-box.provider';
 export * from './sealed-headers';
+export * from './sealed-url-credentials';
 export * from './sealed-values.repository';
 export * from './old-secrets';
 export * from './outbox.repository';

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { SealContext } from '@app/domain';
+import { SealContext, splitUrlCredentials } from '@app/domain';
 import { AppSecretBox } from './secret-box.provider';
 import { SqlService } from './sql.service';
 import { openHeaders, sealHeaders } from './sealed-headers';
+import { sealUrlCredentials } from './sealed-url-credentials';
 import { ReadCache } from './read-cache';
 
 /** One batch of `resealBatch`. */
@@ -19,9 +20,10 @@ export interface ResealBatch {
 
 /**
  * Where every sealed value lives (all in `endpoints`: `secret`, `old_secrets[].secret`, `oauth.clientSecret`,
- * `oauth.refreshToken`, `headers`), found and re-sealed in SQL-sized batches: what a key rotation and the
- * move to bound (`v<n>c:`) values need. A row needs a re-seal when any of them does not start with the
- * current prefix, or its headers are still a plain object.
+ * `oauth.refreshToken`, `headers`, `url_credentials`), found and re-sealed in SQL-sized batches: what a key
+ * rotation and the move to bound (`v<n>c:`) values need. A row needs a re-seal when any of them does not start
+ * with the current prefix, its headers are still a plain object, or its `url` still has user info in it (a row
+ * written before credentials were split off: they move to `url_credentials`).
  */
 @Injectable()
 export class SealedValuesRepository {
@@ -55,9 +57,11 @@ export class SealedValuesRepository {
         oldSecrets: unknown;
         oauth: Record<string, unknown> | null;
         headers: unknown;
+        url: string;
+        urlCredentials: string | null;
       }>(
         `SELECT e.id, e.tenant_id AS "tenantId", e.application_id AS "applicationId", e.secret,
-                e.old_secrets AS "oldSecrets", e.oauth, e.headers
+                e.old_secrets AS "oldSecrets", e.oauth, e.headers, e.url, e.url_credentials AS "urlCredentials"
            FROM endpoints e
           WHERE e.id > $2 AND ${NEEDS_RESEAL}
           ORDER BY e.id
@@ -73,7 +77,7 @@ export class SealedValuesRepository {
         applications: new Set(),
       };
       for (const row of rows) {
-        let next: { secret: string; oldSecrets: unknown; oauth: unknown; headers: string };
+        let next: Resealed;
         try {
           next = this.resealed(row);
         } catch {
@@ -81,7 +85,8 @@ export class SealedValuesRepository {
           continue;
         }
         await tx.query(
-          `UPDATE endpoints SET secret = $2, old_secrets = $3::jsonb, oauth = $4::jsonb, headers = $5::jsonb
+          `UPDATE endpoints SET secret = $2, old_secrets = $3::jsonb, oauth = $4::jsonb, headers = $5::jsonb,
+                  url = $6, url_credentials = $7
             WHERE id = $1`,
           [
             row.id,
@@ -89,6 +94,8 @@ export class SealedValuesRepository {
             JSON.stringify(next.oldSecrets),
             next.oauth === null ? null : JSON.stringify(next.oauth),
             JSON.stringify(next.headers),
+            next.url,
+            next.urlCredentials,
           ],
         );
         batch.resealed++;
@@ -111,7 +118,9 @@ export class SealedValuesRepository {
     oldSecrets: unknown;
     oauth: Record<string, unknown> | null;
     headers: unknown;
-  }): { secret: string; oldSecrets: unknown; oauth: unknown; headers: string } {
+    url: string;
+    urlCredentials: string | null;
+  }): Resealed {
     const secretContext = SealContext.endpointSecret(row.tenantId, row.id);
     const oldSecrets: unknown[] = Array.isArray(row.oldSecrets) ? row.oldSecrets : [];
     let oauth: Record<string, unknown> | null = row.oauth;
@@ -140,16 +149,65 @@ export class SealedValuesRepository {
               row.id,
               openHeaders(this.box, row.tenantId, row.id, row.headers),
             ),
+      ...this.resealedUrl(row),
+    };
+  }
+
+  /**
+   * The sealed credentials under the current key; user info still in the URL moves into them (the sealed ones
+   * win if a row somehow has both). A URL the SQL test flags without user info the parser sees (an empty `@`,
+   * a `\` before it) is written back as the parser spells it, which has no `@` there, so it is not flagged again.
+   */
+  private resealedUrl(row: { id: string; tenantId: string; url: string; urlCredentials: string | null }): {
+    url: string;
+    urlCredentials: string | null;
+  } {
+    const context = SealContext.endpointUrlCredentials(row.tenantId, row.id);
+    const split = splitUrlCredentials(row.url);
+    const url = split.credentials === null ? parsedHref(row.url) : split.url;
+    if (row.urlCredentials !== null)
+      return { url, urlCredentials: this.box.reseal(row.urlCredentials, context) };
+    return {
+      url,
+      urlCredentials:
+        split.credentials === null
+          ? null
+          : sealUrlCredentials(this.box, row.tenantId, row.id, split.credentials),
     };
   }
 }
 
+interface Resealed {
+  secret: string;
+  oldSecrets: unknown;
+  oauth: unknown;
+  headers: string;
+  url: string;
+  urlCredentials: string | null;
+}
+
+/** The URL as the WHATWG parser serialises it, when it still has an `@` before its path; otherwise as it is. */
+function parsedHref(url: string): string {
+  if (!LEGACY_USER_INFO.test(url)) return url;
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
+/** JS twin of the SQL test below: an `@` in the authority (before the first `/`, `?` or `#` after `//`). */
+const LEGACY_USER_INFO = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
+
 /**
- * SQL: row `e` holds a value not sealed with the current key (`$1`, e.g. `v2c:`) and its context. `LIKE`
- * with `$1 || '%'` is a prefix test (a prefix has no `%` or `_`); a NULL OAuth secret needs nothing.
+ * SQL: row `e` holds a value not sealed with the current key (`$1`, e.g. `v2c:`) and its context, or user info
+ * in its URL. `LIKE` with `$1 || '%'` is a prefix test (a prefix has no `%` or `_`); a NULL OAuth secret or
+ * NULL URL credentials need nothing.
  */
 const NEEDS_RESEAL = `(
   e.secret NOT LIKE $1 || '%'
+  OR e.url_credentials NOT LIKE $1 || '%'
+  OR e.url ~ '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@'
   OR jsonb_typeof(e.headers) <> 'string' OR (e.headers #>> '{}') NOT LIKE $1 || '%'
   OR (jsonb_typeof(e.oauth) = 'object' AND (
         coalesce(e.oauth ->> 'clientSecret', $1) NOT LIKE $1 || '%'

@@ -9,6 +9,7 @@ import {
   EndpointRepository,
   isRetryableDatabaseError,
   openHeaders,
+  openStoredUrl,
   OutboxWebhook,
   parseOldSecrets,
   RecordedAttempt,
@@ -16,6 +17,7 @@ import {
 } from '@app/db';
 import {
   attemptOutcome,
+  basicAuthorization,
   challengeOf,
   checkChallengeAnswer,
   endpointHealthChange,
@@ -24,6 +26,8 @@ import {
   newId,
   OperationalEventType,
   SealContext,
+  splitUrlCredentials,
+  UrlCredentials,
   webhookHeaders,
 } from '@app/domain';
 import { JobProducer } from '@app/queue';
@@ -144,9 +148,16 @@ export class DeliveryAttemptService {
       record = this.deadLetter(claimed, at);
     } else {
       try {
+        // The URL goes out without user info; its credentials go as Basic auth (undici would drop them).
+        const { url, credentials } = openStoredUrl(
+          this.secretBox,
+          claimed.tenantId,
+          claimed.endpoint.id,
+          claimed.endpoint,
+        );
         const response = await this.send(claimed, {
-          url: claimed.endpoint.url,
-          headers: this.headersFor(claimed, at),
+          url,
+          headers: this.headersFor(claimed, at, credentials),
           body: claimed.message.payload,
         });
         responseMs = response.durationMs;
@@ -262,16 +273,35 @@ export class DeliveryAttemptService {
     return this.sender.send(withAuthorization(request, fresh.authorization));
   }
 
-  private headersFor(claimed: ClaimedDelivery, at: Date): Record<string, string> {
+  /**
+   * Basic auth from the URL's credentials, unless the endpoint's custom headers set `Authorization` (then theirs
+   * is sent); an OAuth2 bearer token replaces both (`withAuthorization`).
+   */
+  private headersFor(
+    claimed: ClaimedDelivery,
+    at: Date,
+    credentials: UrlCredentials | null,
+  ): Record<string, string> {
     // Every secret that signs now: the current one, then rotated-out ones still in their grace period.
     const old = unexpiredOldSecrets(parseOldSecrets(claimed.endpoint.oldSecrets), at);
     const context = SealContext.endpointSecret(claimed.tenantId, claimed.endpoint.id);
     const secrets = [claimed.endpoint.secret, ...old.map((o) => o.secret)].map((s) =>
       this.secretBox.open(s, context),
     );
+    const custom = openHeaders(
+      this.secretBox,
+      claimed.tenantId,
+      claimed.endpoint.id,
+      claimed.endpoint.headers,
+    );
+    const basic: Record<string, string> =
+      credentials !== null && !Object.keys(custom).some((name) => name.toLowerCase() === 'authorization')
+        ? { authorization: basicAuthorization(credentials) }
+        : {};
     return {
+      ...basic,
       // Custom headers first: nothing an endpoint configures can replace the signature or content type.
-      ...openHeaders(this.secretBox, claimed.tenantId, claimed.endpoint.id, claimed.endpoint.headers),
+      ...custom,
       'content-type': 'application/json',
       'user-agent': `Hookrelay/${HOOKRELAY_VERSION}`,
       ...webhookHeaders({
@@ -397,7 +427,8 @@ export class DeliveryAttemptService {
       endpointId: claimed.endpoint.id,
       fence: claimed.fence,
       orderingKey: claimed.orderingKey,
-      url: claimed.endpoint.url,
+      // Never the credentials, even from a row written before they were split off the URL.
+      url: splitUrlCredentials(claimed.endpoint.url).url,
       responseStatusCode: res.statusCode,
       response: res.body,
       responseDurationMs: res.durationMs,

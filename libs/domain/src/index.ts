@@ -17,3 +17,4 @@ export * from './time-range';
 export * from './payload-filter';
 export * from './oauth-token';
 export * from './endpoint-verification';
+export * from './url-credentials';

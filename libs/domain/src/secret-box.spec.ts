@@ -85,6 +85,7 @@ describe('SecretBox', () => {
       ['another endpoint', SealContext.endpointSecret('org_A', 'ep_2')],
       ['another tenant', SealContext.endpointSecret('org_B', 'ep_1')],
       ['another purpose', SealContext.endpointHeaders('org_A', 'ep_1')],
+      ['the URL credentials purpose', SealContext.endpointUrlCredentials('org_A', 'ep_1')],
       ['another field', SealContext.endpointOauth('org_A', 'ep_1', 'clientSecret')],
       ['another field of the same purpose', { ...ctx, field: 'other' }],
     ])('refuses to open under %s, naming the endpoint it was asked for', (_name, other) => {
@@ -113,11 +114,11 @@ describe('SecretBox', () => {
     const relabelled = sealed.replace(/^v1c:/, 'v1:');
     expectError(() => asLegacy.open(relabelled, ctx), 'tampered');
     // Each purpose's subkey differs from the master key and from the others, and is plain HKDF-SHA256.
-    const labels = ['endpoint-secret', 'endpoint-oauth', 'endpoint-headers'].map(
+    const labels = ['endpoint-secret', 'endpoint-oauth', 'endpoint-headers', 'endpoint-url-credentials'].map(
       (p) => `hookrelay/secret-box/${p}/v1`,
     );
     const subkeys = labels.map((label) => deriveSubkey(k1.key, label).toString('hex'));
-    expect(new Set([...subkeys, k1.key.toString('hex')]).size).toBe(4);
+    expect(new Set([...subkeys, k1.key.toString('hex')]).size).toBe(5);
     expect(subkeys[0]).toBe(
       Buffer.from(hkdfSync('sha256', k1.key, Buffer.alloc(0), labels[0]!, 32)).toString('hex'),
     );

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 
 /**
  * Encryption at rest for what must not sit in the database in clear: endpoint signing secrets, OAuth client
- * secrets and refresh tokens, custom header values. AES-256-GCM with a random 96-bit IV.
+ * secrets and refresh tokens, custom header values, credentials from endpoint URLs. AES-256-GCM with a random 96-bit IV.
  *
  * Sealed form: `v<version>c:` + base64(iv | tag | ciphertext), where
  * - `<version>` names the master key (ENCRYPTION_KEY_VERSION), so the master key can rotate: new values are
@@ -23,7 +23,8 @@ export interface SecretBoxKey {
 }
 
 /** What a sealed value is for; each purpose has its own subkey. */
-export type SealPurpose = 'endpoint-secret' | 'endpoint-oauth' | 'endpoint-headers';
+export type SealPurpose =
+  'endpoint-secret' | 'endpoint-oauth' | 'endpoint-headers' | 'endpoint-url-credentials';
 
 /** Where a sealed value belongs: it opens only under the same context it was sealed with. */
 export interface SealContext {
@@ -55,6 +56,13 @@ export const SealContext = {
     endpointId,
     field: 'headers',
   }),
+  /** The user info split off an endpoint's URL (url-credentials.ts), sealed as one JSON object. */
+  endpointUrlCredentials: (tenantId: string, endpointId: string): SealContext => ({
+    purpose: 'endpoint-url-credentials',
+    tenantId,
+    endpointId,
+    field: 'urlCredentials',
+  }),
 } as const;
 
 export type SecretBoxErrorCode = 'unknown_key_version' | 'malformed' | 'tampered';
@@ -75,7 +83,12 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const SEALED = /^v([1-9]\d{0,8})(c?):([A-Za-z0-9+/]*={0,2})$/;
-const PURPOSES: readonly SealPurpose[] = ['endpoint-secret', 'endpoint-oauth', 'endpoint-headers'];
+const PURPOSES: readonly SealPurpose[] = [
+  'endpoint-secret',
+  'endpoint-oauth',
+  'endpoint-headers',
+  'endpoint-url-credentials',
+];
 
 /** HKDF-SHA256 of a master key for one use, named by `label`: a subkey that reveals nothing of the others. */
 export function deriveSubkey(masterKey: Buffer, label: string): Buffer {

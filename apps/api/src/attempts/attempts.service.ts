@@ -12,7 +12,7 @@ import {
   PageQuery,
 } from '@app/db';
 import { DeliveryRecoveryService } from '@app/delivery';
-import { DomainError } from '@app/domain';
+import { DomainError, splitUrlCredentials } from '@app/domain';
 import {
   AttemptedMessagesQueryDto,
   AttemptListByEndpointQueryDto,
@@ -210,7 +210,8 @@ function attemptOut(a: AttemptLogRecord, withContent: boolean): MessageAttemptOu
     id: a.id,
     msgId: a.messageId,
     endpointId: a.endpointId,
-    url: a.url,
+    // No user info, even in a row recorded before it was split off the URL.
+    url: splitUrlCredentials(a.url).url,
     // Svix answers `{}` for the response body when content is not asked for.
     response: withContent ? a.response : '{}',
     responseStatusCode: a.responseStatusCode,

@@ -11,7 +11,7 @@ import {
   PageQuery,
 } from '@app/db';
 import type { RedriveParams, RedriveProgress } from '@app/delivery';
-import { dashboardRange, ValidationError } from '@app/domain';
+import { dashboardRange, splitUrlCredentials, ValidationError } from '@app/domain';
 import { assertEndpointEnabled } from '../common/endpoint-enabled';
 import { FilterResolver } from '../common/filter-resolver';
 import { BackgroundTaskOut, toBackgroundTaskOut } from '../background-tasks/background-task.dto';
@@ -142,7 +142,8 @@ function toOut(r: DeadLetterRecord): DeadLetterOut {
     appId: r.applicationId,
     appUid: r.applicationUid,
     endpointId: r.endpointId,
-    endpointUrl: r.endpointUrl,
+    // No user info, even from a row written before it was split off the URL.
+    endpointUrl: splitUrlCredentials(r.endpointUrl).url,
     msgId: r.messageId,
     eventType: r.eventType,
     eventId: r.eventId,

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { createZodDto } from 'nestjs-zod';
-import { parsePayloadFilter, parseSigningSecret } from '@app/domain';
+import {
+  parsePayloadFilter,
+  parseSigningSecret,
+  splitUrlCredentials,
+  urlCredentialsProblem,
+} from '@app/domain';
 import { MAX_SECRET_GRACE_MS } from '@app/db';
 import { listOutSchema, pageQuerySchema } from '../common/pagination.dto';
 import { knownField } from '../common/ignored-fields';
@@ -29,8 +34,17 @@ const urlSchema = z
     } else if (url.port === '0') {
       // The parser keeps port 0, which nothing can be sent to (ports above 65535 it refuses itself).
       ctx.addIssue({ code: 'custom', message: 'url port must be from 1 to 65535' });
+    } else {
+      // User info is sent as HTTP Basic auth (url-credentials.ts): it must be something Basic auth can carry.
+      const { credentials } = splitUrlCredentials(value);
+      const problem = credentials && urlCredentialsProblem(credentials);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }
-  });
+  })
+  .describe(
+    'User info in the URL (https://user:password@host/…) is sent as HTTP Basic auth and stored sealed; ' +
+      'the URL is shown with the password replaced by ******** (send it back unchanged to keep the password).',
+  );
 
 /** Svix: uids may not look like ids of their kind, or a path could mean either. */
 const endpointUidSchema = uidSchema.refine((uid) => !uid.startsWith('ep_'), {
@@ -334,7 +348,9 @@ const filterOut = z.array(z.string()).nullable();
 export const endpointOutSchema = z.object({
   id: z.string(),
   uid: z.string().nullable(),
-  url: z.string(),
+  url: z
+    .string()
+    .describe('A password in the URL is shown as ********; send the URL back unchanged to keep it.'),
   description: z.string(),
   version: z.number().int(),
   disabled: z.boolean(),

@@ -1,4 +1,5 @@
 import type { EndpointRecord } from '@app/db';
+import { maskedUrl, splitUrlCredentials } from '@app/domain';
 import type { HandlerOut } from '../common/handler-out';
 import { endpointWithExtensionsOutSchema } from './endpoint.dto';
 
@@ -7,9 +8,9 @@ export type EndpointOut = HandlerOut<typeof endpointWithExtensionsOutSchema, 'cr
 /** The stored fields every endpoint-shaped output shows (MessageEndpointOut has no metadata). */
 export type EndpointShown = Omit<
   EndpointRecord,
-  'applicationId' | 'headers' | 'metadata' | 'payloadFilter' | 'verification'
+  'applicationId' | 'headers' | 'metadata' | 'payloadFilter' | 'verification' | 'urlCredentials'
 > &
-  Partial<Pick<EndpointRecord, 'verification'>>;
+  Partial<Pick<EndpointRecord, 'verification' | 'urlCredentials'>>;
 
 /** EndpointOut without metadata: what attempted destinations (`msg/{id}/endpoint`) extend. */
 export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'metadata' | 'payloadFilter'> {
@@ -18,7 +19,7 @@ export function toEndpointCoreOut(record: EndpointShown): Omit<EndpointOut, 'met
   return {
     id: record.id,
     uid: record.uid,
-    url: record.url,
+    url: shownUrl(record),
     description: record.description,
     version: record.version,
     disabled: record.disabled,
@@ -38,4 +39,13 @@ export function toEndpointOut(
   record: EndpointShown & Pick<EndpointRecord, 'metadata' | 'payloadFilter'>,
 ): EndpointOut {
   return { ...toEndpointCoreOut(record), metadata: record.metadata, payloadFilter: record.payloadFilter };
+}
+
+/**
+ * The URL with its password masked (url-credentials.ts). A record read without its sealed credentials (the
+ * attempted destinations of a message) shows no user info, unless its row still holds it in the URL, masked.
+ */
+function shownUrl(record: EndpointShown): string {
+  const split = splitUrlCredentials(record.url);
+  return maskedUrl(split.url, record.urlCredentials ?? split.credentials);
 }

@@ -22,7 +22,10 @@ import {
   OPERATIONAL_EVENT_TYPES,
   publicSigningKey,
   RESERVED_UID_MESSAGE,
+  resolveMaskedUrl,
   signingSecretKind,
+  URL_PASSWORD_MASK,
+  UrlCredentials,
   ValidationError,
 } from '@app/domain';
 import {
@@ -101,7 +104,7 @@ export class EndpointsService {
   ): Promise<EndpointOut> {
     this.assertDestinationAllowed(input.url);
     const applicationId = await this.applicationId(tenantId, appIdOrUid);
-    const data = { ...replacement(input), headers: input.headers ?? {} };
+    const data = { ...replacement(input), url: urlToStore(input.url, null), headers: input.headers ?? {} };
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const secret = input.secret ?? generateEndpointSecret();
     const verify =
@@ -165,6 +168,7 @@ export class EndpointsService {
     const data = replacement(input);
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const existing = await this.endpoints.findOptional(tenantId, applicationId, endpointIdOrUid);
+    data.url = urlToStore(input.url, existing ?? null);
     if (existing) {
       const updated = await this.update(tenantId, applicationId, existing, data);
       return { created: false, endpoint: toOut(updated) };
@@ -198,6 +202,7 @@ export class EndpointsService {
     if (input.url !== undefined) this.assertDestinationAllowed(input.url);
     const { applicationId, endpoint } = await this.resolve(tenantId, appIdOrUid, endpointIdOrUid);
     const data = changes(input);
+    if (input.url !== undefined) data.url = urlToStore(input.url, endpoint);
     await this.assertFilterTypesExist(tenantId, appIdOrUid, data.filterTypes, input.filterField, catalog);
     const updated = await this.update(tenantId, applicationId, endpoint, data);
     if (!input.secret) return toOut(updated);
@@ -368,6 +373,26 @@ export class EndpointsService {
       );
     }
   }
+}
+
+/**
+ * The URL a write stores, credentials included: the stored one when the client sent back the URL exactly as
+ * shown (password masked), so an SDK's GET → PUT keeps the password; otherwise the URL as sent, whose user info
+ * (or lack of it) replaces the stored one. The mask with any other URL is refused: the stored password must
+ * not follow the endpoint to another host or user, and storing the mask as a password would lose it silently.
+ */
+function urlToStore(
+  url: string,
+  stored: { url: string; urlCredentials: UrlCredentials | null } | null,
+): string {
+  const resolved = resolveMaskedUrl(url, stored && { url: stored.url, credentials: stored.urlCredentials });
+  if (resolved.ok) return resolved.url;
+  throw ValidationError.coded(
+    'url_password_masked',
+    ['body', 'url'],
+    `url has the masked password "${URL_PASSWORD_MASK}" but is not this endpoint's URL as shown (same user, ` +
+      'scheme, host, port and path): send the real password to change any of them',
+  );
 }
 
 /** Every field PUT and POST set, with Svix's defaults for the ones not given. */
