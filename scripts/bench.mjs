@@ -89,6 +89,7 @@ function readConfig() {
     rate: knob('BENCH_RATE', 500, { min: 1, max: 100_000 }),
     ceilingJobs: knob('BENCH_CEILING_JOBS', 20_000, { min: 1, max: 10_000_000 }),
     ceilingTimeoutS: knob('BENCH_CEILING_TIMEOUT_S', 90, { min: 1, max: 3600 }),
+    ceilingRecheck: knob('BENCH_CEILING_RECHECK', 1, { min: 0, max: 1 }) === 1,
     drainTimeoutS: knob('BENCH_DRAIN_TIMEOUT_S', 120, { min: 1, max: 3600 }),
     orderedKeys: knob('BENCH_ORDERED_KEYS', 1_000, { min: 1, max: 1_000_000 }),
     orderedMessages: knob('BENCH_ORDERED_MESSAGES', 20_000, { min: 1, max: 10_000_000 }),

@@ -31,11 +31,17 @@ function describe(name, r) {
       ];
     case 'ingest':
       return [`${n(r.acceptedPerSec)} accepted/s; API p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms`, ''];
-    case 'drain':
+    case 'drain': {
+      const again = r.ceilingRecheck?.status === 'ok' ? r.ceilingRecheck : null;
       return [
-        `${n(r.deliveredPerSec)} deliveries/s; ${n(r.attemptsRecorded)}/${n(r.backlog)} attempts recorded`,
+        `${n(r.deliveredPerSec)} deliveries/s; ${n(r.attemptsRecorded)}/${n(r.backlog)} attempts recorded` +
+          (again
+            ? `; vs ceiling before/after ${n(again.beforePerSec)}/${n(again.afterPerSec)} ` +
+              `(drift ${again.drift >= 0 ? '+' : ''}${(again.drift * 100).toFixed(0)} %)`
+            : ''),
         ratio(r.ratioToCeiling),
       ];
+    }
     case 'sustained':
       return [
         `${n(r.offeredPerSec)}/s offered, ${n(r.deliveredPerSec)}/s delivered; p50/p95/p99 ` +
@@ -156,6 +162,13 @@ export function printReport({ cfg, machine, results, signatures, startedAt, log 
       (s) => `${s} ${results[s].helperLoopDelay.receiver.p99Ms}/${results[s].helperLoopDelay.loadgen.p99Ms}`,
     );
   if (delays.length) log(`event-loop delay p99 of receiver/load generator (ms): ${delays.join(', ')}`);
+  const drift = results.drain?.ceilingRecheck?.drift;
+  if (typeof drift === 'number' && Math.abs(drift) > 0.15) {
+    log(
+      `the ceiling moved ${(drift * 100).toFixed(0)} % between before and after the drain: the machine's speed ` +
+        'changed during this run, so its ratios to the ceiling are uncertain; run it again',
+    );
+  }
   if (problems.length) for (const p of problems) log(`INCOMPLETE ${p}`);
   log(
     `signatures: ${signatures.verified} sampled webhooks verified (1 in ${cfg.verifyEvery}), ${signatures.badSignatures} bad`,
