@@ -49,17 +49,7 @@ export class SealedValuesRepository {
    */
   async resealBatch(afterId: string, limit: number): Promise<ResealBatch> {
     const result = await this.sql.transaction(async (tx) => {
-      const rows = await tx.query<{
-        id: string;
-        tenantId: string;
-        applicationId: string;
-        secret: string;
-        oldSecrets: unknown;
-        oauth: Record<string, unknown> | null;
-        headers: unknown;
-        url: string;
-        urlCredentials: string | null;
-      }>(
+      const rows = await tx.query<SealedEndpointRow & { applicationId: string }>(
         `SELECT e.id, e.tenant_id AS "tenantId", e.application_id AS "applicationId", e.secret,
                 e.old_secrets AS "oldSecrets", e.oauth, e.headers, e.url, e.url_credentials AS "urlCredentials"
            FROM endpoints e
@@ -111,16 +101,7 @@ export class SealedValuesRepository {
   }
 
   /** The row's values under the current key and their contexts; throws if one does not open. */
-  private resealed(row: {
-    id: string;
-    tenantId: string;
-    secret: string;
-    oldSecrets: unknown;
-    oauth: Record<string, unknown> | null;
-    headers: unknown;
-    url: string;
-    urlCredentials: string | null;
-  }): Resealed {
+  private resealed(row: SealedEndpointRow): Resealed {
     const secretContext = SealContext.endpointSecret(row.tenantId, row.id);
     const oldSecrets: unknown[] = Array.isArray(row.oldSecrets) ? row.oldSecrets : [];
     let oauth: Record<string, unknown> | null = row.oauth;
@@ -175,6 +156,18 @@ export class SealedValuesRepository {
           : sealUrlCredentials(this.box, row.tenantId, row.id, split.credentials),
     };
   }
+}
+
+/** An endpoint's columns that hold sealed values, as read for re-sealing. */
+interface SealedEndpointRow {
+  id: string;
+  tenantId: string;
+  secret: string;
+  oldSecrets: unknown;
+  oauth: Record<string, unknown> | null;
+  headers: unknown;
+  url: string;
+  urlCredentials: string | null;
 }
 
 interface Resealed {
