@@ -15,6 +15,10 @@ export interface TestCertificate {
  * directory: a CA of its own that issues certificates for given DNS names, and self-signed ones. Nothing is
  * checked in, so no test key outlives its run.
  */
+
+/** `openssl req` arguments for a new unencrypted P-256 key, the same for the CA and every certificate. */
+const NEW_P256_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 export class TestPki {
   /** The CA certificate as a file, e.g. for DELIVERY_TEST_CA_FILE. */
   readonly caFile: string;
@@ -28,11 +32,7 @@ export class TestPki {
     openssl(dir, [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_P256_KEY,
       '-keyout',
       'ca.key',
       '-out',
@@ -64,11 +64,7 @@ export class TestPki {
     openssl(this.dir, [
       'req',
       '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_P256_KEY,
       '-keyout',
       `${base}.key`,
       '-out',
@@ -103,11 +99,7 @@ export class TestPki {
     openssl(this.dir, [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_P256_KEY,
       '-keyout',
       `${base}.key`,
       '-out',
