@@ -91,6 +91,19 @@ describe('request rate limits (e2e)', () => {
     expect((await tenant.client.get('/api/v1/app', { 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
   });
 
+  it('stops trusting a source the moment it fails to authenticate, though it had just succeeded', async () => {
+    const tenant = await api.newTenant('trusted then guessing');
+    const source = { 'x-forwarded-for': '203.0.113.9' };
+    // Far from its limit after this success, the source skips the Redis check for a moment…
+    expect((await tenant.client.get('/api/v1/app', source)).status).toBe(200);
+    const bad = api.anonymous.withToken('sk_wrong.key');
+    for (let i = 0; i < 3; i++) expect((await bad.get('/api/v1/app', source)).status).toBe(401);
+    // …but each failure ended that, so the spent allowance refuses it at once, the valid key too.
+    expect((await bad.get('/api/v1/app', source)).body.code).toBe('too_many_failed_authentications');
+    const blocked = await tenant.client.get('/api/v1/app', source);
+    expect(blocked).toMatchObject({ status: 429, body: { code: 'too_many_failed_authentications' } });
+  });
+
   it('limits the unauthenticated public-key document per source address, before looking the application up', async () => {
     const tenant = await api.newTenant('public keys');
     const app = (await tenant.client.post('/api/v1/app', { name: 'keys' })).body as { id: string };

@@ -1,9 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { TenantRepository } from '@app/db';
 import { DomainError } from '@app/domain';
 import { RateDecision, RateLimiter } from '@app/queue';
+
+/**
+ * How long a source address far from its failed-authentication limit is trusted without asking Redis. Every
+ * authenticated request checked that limit in Redis first: one script call per request, 20 % of Redis's CPU
+ * and 5 % fewer accepted messages per second in the ingest bench. A failure from the source ends the trust
+ * at once on this instance; failures counted by other instances are seen within this time.
+ */
+export const TRUSTED_SOURCE_MS = 1_000;
 
 /**
  * The API's request limits (RateLimiter, in Redis, shared by every instance): each tenant's requests per
@@ -15,6 +24,9 @@ import { RateDecision, RateLimiter } from '@app/queue';
  */
 @Injectable()
 export class RequestLimits {
+  /** Sources recently far from their failed-authentication limit (bounded: the oldest are forgotten). */
+  private readonly trustedSources = new LRUCache<string, true>({ max: 10_000, ttl: TRUSTED_SOURCE_MS });
+
   constructor(
     private readonly limiter: RateLimiter,
     private readonly tenants: TenantRepository,
@@ -66,9 +78,13 @@ export class RequestLimits {
   /** Refuses a source address whose failed authentications used up its allowance. */
   async assertSourceAllowed(source: string, reply: FastifyReply): Promise<void> {
     const limit = this.authFailureLimit();
-    if (!limit) return;
+    if (!limit || this.trustedSources.has(source)) return;
     const decision = await this.limiter.peek(`auth-failures:${source}`, limit);
-    if (decision.admitted) return;
+    if (decision.admitted) {
+      // Less than half its allowance spent: trusted for a moment (see TRUSTED_SOURCE_MS).
+      if (decision.counted && decision.remaining * 2 >= limit.burst) this.trustedSources.set(source, true);
+      return;
+    }
     void reply.header('retry-after', String(decision.retryAfterS));
     throw new DomainError(
       429,
@@ -78,6 +94,7 @@ export class RequestLimits {
   }
 
   async recordAuthFailure(source: string): Promise<void> {
+    this.trustedSources.delete(source);
     const limit = this.authFailureLimit();
     if (limit) await this.limiter.take(`auth-failures:${source}`, limit);
   }
