@@ -318,12 +318,15 @@ function workerManager(cfg, env) {
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * BENCH_CPU_PROF=1: the API and the workers write V8 CPU profiles to .data/bench/logs/profiles when they stop
- * (summarise one with `node scripts/bench/profile-summary.mjs <file>`, or open it in Chrome's DevTools).
+ * Node options of the API and worker processes. BENCH_CPU_PROF=1: they write V8 CPU profiles to
+ * .data/bench/logs/profiles when they stop (summarise one with `node scripts/bench/profile-summary.mjs <file>`,
+ * or open it in Chrome's DevTools). BENCH_NODE_ARGS adds options of its own (e.g. `--trace-gc-nvp`, or
+ * `--inspect=127.0.0.1:9231` to sample allocations), which NODE_OPTIONS does not all allow.
  */
 function profileArgs() {
-  if (process.env.BENCH_CPU_PROF !== '1') return [];
-  return ['--cpu-prof', `--cpu-prof-dir=${path.join(LOG_DIR, 'profiles')}`];
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  if (process.env.BENCH_CPU_PROF !== '1') return extra;
+  return ['--cpu-prof', `--cpu-prof-dir=${path.join(LOG_DIR, 'profiles')}`, ...extra];
 }
 
 async function main() {
