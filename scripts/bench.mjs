@@ -84,6 +84,7 @@ function readConfig() {
     endpoints: knob('BENCH_ENDPOINTS', 1, { min: 1, max: 1000 }),
     payloadBytes: knob('BENCH_PAYLOAD_BYTES', 1024, { min: 32, max: 1024 * 1024 }),
     workers: knob('BENCH_WORKERS', 1, { min: 1, max: 64 }),
+    apiProcesses: knob('BENCH_API_PROCESSES', 1, { min: 1, max: 16 }),
     workerConcurrency: knob('WORKER_CONCURRENCY', 100, { min: 1, max: 1000 }),
     deliveryTimeoutMs: knob('DELIVERY_TIMEOUT_MS', 15_000, { min: 100, max: 300_000 }),
     rate: knob('BENCH_RATE', 500, { min: 1, max: 100_000 }),
@@ -131,11 +132,11 @@ function readConfig() {
 // ---------------------------------------------------------------------------------------------------------
 // Processes the bench owns, stopped on the way out whatever happens.
 
-const owned = { api: null, workers: [], helpers: [], services: null, db: null };
+const owned = { apis: [], workers: [], helpers: [], services: null, db: null };
 
 async function cleanup() {
   await Promise.all(owned.workers.map((c) => stopChild(c, 5_000)));
-  if (owned.api) await stopChild(owned.api, 10_000);
+  await Promise.all(owned.apis.map((c) => stopChild(c, 10_000)));
   await Promise.all(owned.helpers.map((h) => h.stop().catch(() => undefined)));
   await owned.db?.close().catch(() => undefined);
   if (owned.services) await owned.services.stop().catch((e) => log(`stopping services: ${e.message}`));
@@ -335,7 +336,8 @@ async function main() {
   const deadlineAt = startedAt + cfg.deadlineS * 1000;
   fs.mkdirSync(LOG_DIR, { recursive: true });
   log(
-    `scenarios: ${cfg.scenarios.join(', ')}; ${cfg.workers} worker process(es) × ${cfg.workerConcurrency}; ` +
+    `scenarios: ${cfg.scenarios.join(', ')}; ${cfg.apiProcesses} API process(es); ` +
+      `${cfg.workers} worker process(es) × ${cfg.workerConcurrency}; ` +
       `${cfg.seconds} s windows; ${cfg.concurrency} connections; helpers: ${cfg.helpers}; deadline ${cfg.deadlineS} s`,
   );
 
@@ -399,21 +401,26 @@ async function main() {
     // measure the limit instead. Set RATE_LIMIT_PER_SECOND to bench with one (it is then in engineEnv).
     RATE_LIMIT_PER_SECOND: process.env.RATE_LIMIT_PER_SECOND || '0',
   };
-  const origin = `http://127.0.0.1:${cfg.apiPort}`;
-  owned.api = startProcess('dist/apps/api/src/main.js', {
-    env,
-    logFile: path.join(LOG_DIR, 'api.log'),
-    append: false,
-    nodeArgs: profileArgs(),
-  });
-  await waitForReady(origin, { timeoutMs: 60_000, children: [owned.api] });
+  // BENCH_API_PROCESSES > 1: more API processes on the next ports; the load generator spreads its requests
+  // over them (undici's BalancedPool), as a load balancer would. Set-up calls go to the first.
+  const origins = Array.from({ length: cfg.apiProcesses }, (_, i) => `http://127.0.0.1:${cfg.apiPort + i}`);
+  const origin = origins[0];
+  owned.apis = origins.map((_, i) =>
+    startProcess('dist/apps/api/src/main.js', {
+      env: { ...env, PORT: String(cfg.apiPort + i) },
+      logFile: path.join(LOG_DIR, i === 0 ? 'api.log' : `api-${i + 1}.log`),
+      append: false,
+      nodeArgs: profileArgs(),
+    }),
+  );
+  await Promise.all(origins.map((o, i) => waitForReady(o, { timeoutMs: 60_000, children: [owned.apis[i]] })));
 
   const workers = workerManager(cfg, env);
   const ceilingProcs = [];
   const { postmaster, redis } = pids(svc);
   const self = cfg.helpers === 'inline' ? 'bench (orchestrator+receiver+loadgen)' : 'orchestrator';
   const cpu = new CpuMeter(() => ({
-    api: owned.api ? [owned.api.pid] : [],
+    api: owned.apis.map((c) => c.pid),
     ...Object.fromEntries(workers.pids().map((pid, i) => [`worker-${i + 1}`, [pid]])),
     ...Object.fromEntries(ceilingProcs.map((h, i) => [`ceiling-worker-${i + 1}`, [h.pid]])),
     postgres: postmaster ? { tree: postmaster } : [],
@@ -433,6 +440,7 @@ async function main() {
     cfg,
     log,
     origin,
+    origins,
     adminToken,
     receiverUrl,
     secret,
@@ -500,8 +508,9 @@ async function main() {
       log(`${name}: skipped, out of time`);
       continue;
     }
-    if (owned.api.exitCode !== null || owned.api.signalCode !== null) {
-      results[name] = { status: 'failed', reason: `the API process has stopped; see ${owned.api.logFile}` };
+    const stoppedApi = owned.apis.find((c) => c.exitCode !== null || c.signalCode !== null);
+    if (stoppedApi) {
+      results[name] = { status: 'failed', reason: `an API process has stopped; see ${stoppedApi.logFile}` };
       continue;
     }
     log(`── ${name} ──`);

@@ -6,7 +6,7 @@
 //
 // Runs as a helper process (node loadgen.mjs, driven over IPC) or inside the orchestrator.
 
-import { Pool } from 'undici';
+import { BalancedPool, Pool } from 'undici';
 import { loopDelayMonitor, now, sleep } from './common.mjs';
 import { isMain, serve } from './rpc.mjs';
 
@@ -81,13 +81,15 @@ export function createLoadgen() {
     };
   }
 
-  function poolFor(origin, connections) {
-    return new Pool(origin, {
+  /** One pool to one API process; several API processes share the load in turn (BalancedPool). */
+  function poolFor(origins, connections) {
+    const options = {
       connections,
       headersTimeout: REQUEST_TIMEOUT_MS,
       bodyTimeout: REQUEST_TIMEOUT_MS,
       keepAliveTimeout: 30_000,
-    });
+    };
+    return origins.length === 1 ? new Pool(origins[0], options) : new BalancedPool(origins, options);
   }
 
   const readLoopDelay = loopDelayMonitor();
@@ -96,10 +98,10 @@ export function createLoadgen() {
     /** Event-loop delay since the last call (see common.mjs). */
     loopDelay: () => readLoopDelay(),
     /** `concurrency` connections send back to back for `seconds` or until `maxMessages` were sent. */
-    async closed({ origin, target, concurrency, seconds, maxMessages }) {
+    async closed({ origins, target, concurrency, seconds, maxMessages }) {
       live = { sent: 0, accepted: 0, failed: 0 };
       stopRequested = false;
-      const pool = poolFor(origin, concurrency);
+      const pool = poolFor(origins, concurrency);
       const run = newRun({ scheduled: false });
       const started = now();
       const deadline = started + seconds * 1000;
@@ -117,10 +119,10 @@ export function createLoadgen() {
     },
 
     /** Message i is due at start + i/rate, for `seconds` (at most `maxMessages`), answered or not. */
-    async open({ origin, target, connections, rate, seconds, maxMessages }) {
+    async open({ origins, target, connections, rate, seconds, maxMessages }) {
       live = { sent: 0, accepted: 0, failed: 0 };
       stopRequested = false;
-      const pool = poolFor(origin, connections);
+      const pool = poolFor(origins, connections);
       const total = Math.max(1, Math.min(maxMessages, Math.round(seconds * rate)));
       const run = newRun({ scheduled: true });
       const interval = 1000 / rate;

@@ -125,7 +125,7 @@ function tenant(ctx, name, endpoints) {
 
 function loadClosed(ctx, target, { seconds, maxMessages, concurrency = ctx.cfg.concurrency }) {
   return ctx.loadgen.callWithin(seconds * 1000 + 60_000, 'closed', {
-    origin: ctx.origin,
+    origins: ctx.origins,
     target,
     concurrency,
     seconds,
@@ -135,7 +135,7 @@ function loadClosed(ctx, target, { seconds, maxMessages, concurrency = ctx.cfg.c
 
 function loadOpen(ctx, target, { rate, seconds, maxMessages = Math.ceil(rate * seconds) }) {
   return ctx.loadgen.callWithin(seconds * 1000 + 60_000, 'open', {
-    origin: ctx.origin,
+    origins: ctx.origins,
     target,
     connections: ctx.cfg.concurrency,
     rate,
