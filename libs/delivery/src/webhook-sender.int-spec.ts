@@ -25,7 +25,7 @@ describe('WebhookSender', () => {
   it('posts the body with the given headers and reports status, body and duration', async () => {
     const client = sender();
     const res = await client.send({ url: receiver.url, headers: { 'x-test': 'yes' }, body: '{"a":1}' });
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
     expect(res).toMatchObject({ statusCode: 201, body: 'created', retryAfter: '7' });
     expect(res.durationMs).toBeGreaterThanOrEqual(0);
     const last = receiver.received[receiver.received.length - 1]!;
@@ -36,7 +36,7 @@ describe('WebhookSender', () => {
   it('keeps at most 4 KiB of the response body', async () => {
     const client = sender();
     const res = await client.send({ url: `${base()}/big`, headers: {}, body: '{}' });
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
     expect(res.statusCode).toBe(200);
     expect(res.body).toHaveLength(4096);
   });
@@ -44,7 +44,7 @@ describe('WebhookSender', () => {
   it('stops waiting at the deadline', async () => {
     const client = sender({ DELIVERY_TIMEOUT_MS: '200' });
     const res = await client.send({ url: `${base()}/slow`, headers: {}, body: '{}' });
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
     expect(res).toMatchObject({ statusCode: 0, errorKind: 'timeout' });
   });
 
@@ -55,7 +55,7 @@ describe('WebhookSender', () => {
     const before = receiver.received.length;
     const client = sender({ DELIVERY_ALLOWED_CIDRS: '' });
     const res = await client.send({ url: toUrl(receiver.url), headers: {}, body: '{}' });
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
     expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
     expect(receiver.received.length).toBe(before);
   });
@@ -83,7 +83,7 @@ describe('WebhookSender', () => {
     it('delivers to a name that resolves to an allowed address', async () => {
       const client = dnsSender();
       const res = await client.send({ url: named('loop.test'), headers: {}, body: '{}' });
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
       expect(res.statusCode).toBe(201);
     });
 
@@ -94,7 +94,7 @@ describe('WebhookSender', () => {
       const before = receiver.received.length;
       const client = dnsSender();
       const res = await client.send({ url: named(name), headers: {}, body: '{}' });
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
       expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
       expect(res.body).toBe(UNREACHABLE_DESTINATION_MESSAGE);
       expect(res.body).not.toContain(address);
@@ -105,7 +105,7 @@ describe('WebhookSender', () => {
     it('answers a name that does not exist with the same sentence as a refused one', async () => {
       const client = dnsSender();
       const res = await client.send({ url: named('no-such-name.test'), headers: {}, body: '{}' });
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
       expect(res).toMatchObject({
         statusCode: 0,
         errorKind: 'unknown_host',
@@ -116,7 +116,7 @@ describe('WebhookSender', () => {
     it('refuses a name whose only address is IPv6 loopback when loopback is not allowlisted', async () => {
       const client = dnsSender({ DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
       const res = await client.send({ url: named('v6.test'), headers: {}, body: '{}' });
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
       expect(res).toMatchObject({ statusCode: 0, errorKind: 'blocked_address' });
     });
 
@@ -125,7 +125,7 @@ describe('WebhookSender', () => {
       try {
         const client = dnsSender({ DELIVERY_DNS_TIMEOUT_MS: '300' });
         const res = await client.send({ url: named('loop.test'), headers: {}, body: '{}' });
-        await client.onModuleDestroy();
+        await client.onApplicationShutdown();
         expect(res).toMatchObject({ statusCode: 0, errorKind: 'dns', body: UNREACHABLE_DESTINATION_MESSAGE });
       } finally {
         dns.silent = false;
@@ -142,12 +142,12 @@ describe('WebhookSender', () => {
     expect(await client.send({ url: 'ftp://127.0.0.1/x', headers: {}, body: '{}' })).toMatchObject({
       errorKind: 'invalid_url',
     });
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
   });
   it('reports https spoken to a plain http server as a tls failure, naming only the error code', async () => {
     const client = sender();
     const res = await client.send({ url: receiver.url.replace('http:', 'https:'), headers: {}, body: '{}' });
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
     expect(res).toMatchObject({ statusCode: 0, errorKind: 'tls' });
     expect(res.body).toMatch(/^TLS error: the TLS handshake with the endpoint failed \(ERR_SSL_[A-Z_]+\)\.$/);
   });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
@@ -84,7 +84,7 @@ class BlockedAddressError extends Error {
  * the certificate must carry, although the socket goes to the address the guard checked.
  */
 @Injectable()
-export class WebhookSender implements OnModuleDestroy {
+export class WebhookSender implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhookSender.name);
   private readonly allowed: Cidr[];
   private readonly timeoutMs: number;
@@ -115,8 +115,14 @@ export class WebhookSender implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.agent.close();
+  /**
+   * Last of the shutdown: the queue worker and the maintenance loops have finished their attempts by now
+   * (beforeApplicationShutdown), so nothing is in flight and the idle keep-alive sockets are simply dropped.
+   * `close()` here would wait for requests to end, and when it ran earlier (onModuleDestroy, while the queue
+   * worker still took jobs) it hung a worker's shutdown past 30 s under CPU load (the egress e2e suite).
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.destroy();
   }
 
   async send(req: WebhookRequest): Promise<WebhookResponse> {
