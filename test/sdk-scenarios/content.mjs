@@ -3,21 +3,7 @@
 // JSON line with `checks`; exit code 0 when every check holds, 1 when one does not, 2 when a call failed.
 //
 // Environment: HOOKRELAY_URL, HOOKRELAY_KEY (a tenant key), SVIX_PACKAGE.
-import { isDeepStrictEqual } from 'node:util';
-
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-
-const pkg = env('SVIX_PACKAGE');
-const { Svix } = await import(pkg);
-const major = pkg === 'svix-v2' ? 2 : 1;
-
-const svix = new Svix(env('HOOKRELAY_KEY'), { serverUrl: env('HOOKRELAY_URL'), retryScheduleInMs: [] });
-const checks = [];
-const check = (name, got, want) => checks.push({ name, ok: isDeepStrictEqual(got, want), got, want });
+import { check, major, report, svix } from './scenario.mjs';
 
 async function main() {
   // Message content, on an application of its own (no endpoints, nothing to deliver).
@@ -83,11 +69,4 @@ async function main() {
 
   return { major };
 }
-try {
-  const ids = await main();
-  console.log(JSON.stringify({ ...ids, checks }));
-  process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.stack ?? error), body: error?.body, checks }));
-  process.exitCode = 2;
-}
+await report(main);

@@ -7,23 +7,9 @@
 //
 // Environment: HOOKRELAY_URL, HOOKRELAY_KEY (a tenant key), SVIX_PACKAGE, RECEIVER_TYPES_URL,
 // RECEIVER_CHANNEL_URL.
-import { isDeepStrictEqual } from 'node:util';
-
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-
-const pkg = env('SVIX_PACKAGE');
-const { Svix } = await import(pkg);
-const major = pkg === 'svix-v2' ? 2 : 1;
+import { check, env, major, report, svix } from './scenario.mjs';
 // The one wire difference this scenario exercises on purpose: the name of the event-type filter.
 const filterField = major === 2 ? 'eventTypes' : 'filterTypes';
-
-const svix = new Svix(env('HOOKRELAY_KEY'), { serverUrl: env('HOOKRELAY_URL'), retryScheduleInMs: [] });
-const checks = [];
-const check = (name, got, want) => checks.push({ name, ok: isDeepStrictEqual(got, want), got, want });
 
 async function main() {
   const app = await svix.application.create({ name: `sdk ${major}.x` });
@@ -99,11 +85,4 @@ async function main() {
   };
 }
 
-try {
-  const ids = await main();
-  console.log(JSON.stringify({ ...ids, checks }));
-  process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.stack ?? error), body: error?.body, checks }));
-  process.exitCode = 2;
-}
+await report(main);

@@ -4,22 +4,8 @@
 // `checks`; exit code 0 when every check holds, 1 when one does not, 2 when a call failed.
 //
 // Environment: HOOKRELAY_URL, HOOKRELAY_KEY (a tenant key), SVIX_PACKAGE.
-import { isDeepStrictEqual } from 'node:util';
+import { check, major, report, serverUrl, svix, Svix } from './scenario.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-
-const pkg = env('SVIX_PACKAGE');
-const { Svix } = await import(pkg);
-const major = pkg === 'svix-v2' ? 2 : 1;
-const serverUrl = env('HOOKRELAY_URL');
-
-const svix = new Svix(env('HOOKRELAY_KEY'), { serverUrl, retryScheduleInMs: [] });
-const checks = [];
-const check = (name, got, want) => checks.push({ name, ok: isDeepStrictEqual(got, want), got, want });
 /** The HTTP status an SDK call failed with, or 'ok'. */
 const statusOf = (promise) =>
   promise.then(
@@ -76,11 +62,4 @@ async function main() {
   check('after logout it does not', await statusOf(bobClient.endpoint.list(app.id)), 401);
   return { major };
 }
-try {
-  const ids = await main();
-  console.log(JSON.stringify({ ...ids, checks }));
-  process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.stack ?? error), body: error?.body, checks }));
-  process.exitCode = 2;
-}
+await report(main);

@@ -6,21 +6,7 @@
 //
 // Environment: HOOKRELAY_URL, HOOKRELAY_KEY (a tenant key), SVIX_PACKAGE, RECEIVER_URL (credentials are
 // added to it here).
-import { isDeepStrictEqual } from 'node:util';
-
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-
-const pkg = env('SVIX_PACKAGE');
-const { Svix } = await import(pkg);
-const major = pkg === 'svix-v2' ? 2 : 1;
-
-const svix = new Svix(env('HOOKRELAY_KEY'), { serverUrl: env('HOOKRELAY_URL'), retryScheduleInMs: [] });
-const checks = [];
-const check = (name, got, want) => checks.push({ name, ok: isDeepStrictEqual(got, want), got, want });
+import { check, env, major, report, svix } from './scenario.mjs';
 
 const withCredentials = (user, password) => {
   const url = new URL(env('RECEIVER_URL'));
@@ -51,11 +37,4 @@ async function main() {
   const message = await svix.message.create(app.id, { eventType: 'credentials.checked', payload: {} });
   return { major, endpointId: created.id, messageId: message.id };
 }
-try {
-  const ids = await main();
-  console.log(JSON.stringify({ ...ids, checks }));
-  process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.stack ?? error), body: error?.body, checks }));
-  process.exitCode = 2;
-}
+await report(main);
